@@ -1,0 +1,21 @@
+// Raw, accounted allocation and copies on a device. Only Buffer<T> should call these.
+#pragma once
+
+#include <cstddef>
+
+#include "core/device.h"
+#include "core/memory_accounting.h"
+
+namespace gs {
+
+// Reserves `bytes` with the accountant (may throw BudgetExceeded), then allocates them on the
+// device (throws DeviceOutOfMemory when the device refuses). Returns nullptr for 0 bytes.
+void* allocate_accounted(const Device& device, MemCategory category, size_t bytes);
+void free_accounted(const Device& device, MemCategory category, void* ptr, size_t bytes) noexcept;
+
+// Copies between any two devices (host pointers are DeviceKind::CPU).
+void copy_bytes(const Device& dst_device, void* dst, const Device& src_device, const void* src,
+                size_t bytes);
+void zero_bytes(const Device& device, void* ptr, size_t bytes);
+
+}  // namespace gs

@@ -1,0 +1,140 @@
+// Checkpoint file format (little-endian): "GSCKPT01", u64 header length, JSON header, then per
+// node and group the params, Adam m and Adam v rows (count × row floats each), then the three
+// statistics arrays (count floats each), then "GSEND001".
+#include "trainer/checkpoint.h"
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/errors.h"
+
+namespace gs {
+
+namespace {
+constexpr char kMagic[9] = "GSCKPT01";
+constexpr char kEnd[9] = "GSEND001";
+
+struct Writer {
+  std::ofstream out;
+  void bytes(const void* p, size_t n) { out.write(static_cast<const char*>(p), std::streamsize(n)); }
+};
+
+void read_exact(std::ifstream& in, void* p, size_t n, const std::string& path, const char* what) {
+  in.read(static_cast<char*>(p), std::streamsize(n));
+  if (size_t(in.gcount()) != n)
+    throw IoError("checkpoint '" + path + "' is truncated (while reading " + what + ")",
+                  "delete it and restart, or resume from an older checkpoint");
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, int step, const std::vector<GaussianModel*>& nodes,
+                     const nlohmann::json& trainer_state) {
+  nlohmann::json header;
+  header["version"] = 1;
+  header["step"] = step;
+  header["trainer_state"] = trainer_state;
+  for (const GaussianModel* m : nodes)
+    header["nodes"].push_back(
+        {{"name", m->name()}, {"sh_degree", m->sh_degree()}, {"count", m->count()}});
+  const std::string text = header.dump();
+
+  const std::string tmp = path + ".tmp";
+  {
+    Writer w;
+    w.out.open(tmp, std::ios::binary | std::ios::trunc);
+    if (!w.out) throw IoError("cannot write checkpoint '" + tmp + "'", "check --out is writable");
+    w.bytes(kMagic, 8);
+    const uint64_t len = text.size();
+    w.bytes(&len, 8);
+    w.bytes(text.data(), text.size());
+    for (GaussianModel* m : nodes) {
+      const size_t n = m->count();
+      m->with_host_arrays(
+          [&](ModelHostArrays& a) {
+            for (int g = 0; g < kNumGaussianParams; ++g) {
+              const size_t row = group_row_floats(GaussianParam(g), m->sh_degree());
+              w.bytes(a.params[g], n * row * 4);
+              w.bytes(a.adam_m[g], n * row * 4);
+              w.bytes(a.adam_v[g], n * row * 4);
+            }
+            w.bytes(a.absgrad_accum, n * 4);
+            w.bytes(a.grad_count, n * 4);
+            w.bytes(a.max_radius, n * 4);
+          },
+          false);
+    }
+    w.bytes(kEnd, 8);
+    w.out.flush();
+    if (!w.out) throw IoError("writing checkpoint '" + tmp + "' failed", "check free disk space");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw IoError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<GaussianModel*>& nodes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot open checkpoint '" + path + "'", "check the --out directory");
+  char magic[8];
+  read_exact(in, magic, 8, path, "the magic");
+  if (std::memcmp(magic, kMagic, 8) != 0)
+    throw IoError("'" + path + "' is not a gstrain checkpoint (bad magic)");
+  uint64_t len = 0;
+  read_exact(in, &len, 8, path, "the header length");
+  if (len > (uint64_t(64) << 20)) throw IoError("checkpoint '" + path + "' has a corrupt header");
+  std::string text(len, '\0');
+  read_exact(in, text.data(), len, path, "the header");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw IoError("checkpoint '" + path + "' has a corrupt header: " + e.what());
+  }
+  const auto& saved = header.at("nodes");
+  if (saved.size() != nodes.size())
+    throw IoError("checkpoint '" + path + "' has " + std::to_string(saved.size()) +
+                      " nodes, the config has " + std::to_string(nodes.size()),
+                  "resume with the config the run was started with");
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    GaussianModel* m = nodes[k];
+    const auto& s = saved[k];
+    const std::string name = s.at("name");
+    const int degree = s.at("sh_degree");
+    const size_t n = s.at("count");
+    if (name != m->name() || degree != m->sh_degree())
+      throw IoError("checkpoint '" + path + "': node " + std::to_string(k) + " is '" + name +
+                        "' at SH " + std::to_string(degree) + ", the config has '" + m->name() +
+                        "' at SH " + std::to_string(m->sh_degree()),
+                    "resume with the config the run was started with");
+    if (n > m->capacity())
+      throw IoError("checkpoint '" + path + "': node '" + name + "' has " + std::to_string(n) +
+                        " Gaussians, more than its planned capacity " +
+                        std::to_string(m->capacity()),
+                    "resume with a memory budget at least as large as the original run's");
+    m->with_host_arrays(
+        [&](ModelHostArrays& a) {
+          for (int g = 0; g < kNumGaussianParams; ++g) {
+            const size_t row = group_row_floats(GaussianParam(g), degree);
+            read_exact(in, a.params[g], n * row * 4, path, "parameters");
+            read_exact(in, a.adam_m[g], n * row * 4, path, "Adam moments");
+            read_exact(in, a.adam_v[g], n * row * 4, path, "Adam moments");
+          }
+          read_exact(in, a.absgrad_accum, n * 4, path, "statistics");
+          read_exact(in, a.grad_count, n * 4, path, "statistics");
+          read_exact(in, a.max_radius, n * 4, path, "statistics");
+        },
+        true);
+    m->set_count(n);
+  }
+  char end[8];
+  read_exact(in, end, 8, path, "the end marker");
+  if (std::memcmp(end, kEnd, 8) != 0) throw IoError("checkpoint '" + path + "' is corrupt (end marker)");
+  LoadedCheckpoint out;
+  out.step = header.at("step");
+  out.trainer_state = header.value("trainer_state", nlohmann::json::object());
+  return out;
+}
+
+}  // namespace gs

@@ -1,0 +1,133 @@
+// Typed training configuration, loaded from YAML presets (configs/*.yaml) with validation and
+// --set overrides. Every field has a default here; presets override what their tier needs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gs {
+
+enum class SceneKind { static_scene, deformable, omnire };
+
+// What a scene node is; decides how its Gaussians reach world space (DESIGN.md §5).
+enum class NodeKind {
+  background,  // plain 3DGS in world space
+  rigid,       // Gaussians in box-local frames moved by per-frame instance poses
+  deformable,  // canonical Gaussians + deformation MLP (shared across instances)
+  skeleton,    // SMPL-style linear blend skinning
+  sky          // environment map: no Gaussians, a fixed-size texture
+};
+
+const char* to_string(SceneKind kind);
+const char* to_string(NodeKind kind);
+
+struct NodeConfig {
+  std::string name;                   // the key under `nodes:`
+  NodeKind kind = NodeKind::background;
+  int sh_degree = 3;                  // 0..3, the most the node will use
+  int priority = 1;                   // higher keeps quality longer in the degrade ladder
+  double share = 1.0;                 // this node's share of the Gaussian memory (normalised)
+  int64_t max_gaussians = 0;          // user cap; 0: the plan derives it from the budget
+  int64_t init_points = 100000;       // Gaussians at initialisation (points or random)
+  double grad_threshold = 0.0002;     // base AbsGrad/grad threshold for densification
+  int instances = 1;                  // rigid/deformable/skeleton: object instances
+  int env_map_resolution = 512;       // sky only: cube face size in texels
+};
+
+struct DataConfig {
+  std::string path;                   // empty: the embedded generated scene
+  std::string format = "auto";        // auto | nerf | colmap | ngp | dnerf | street | generated
+  int width = 0;                      // training resolution; 0: native
+  int height = 0;
+  int downscale = 1;                  // integer image downscale factor applied at load
+  std::string background = "white";   // white | black (alpha compositing of RGBA inputs)
+  int cameras = 1;                    // cameras per frame (street scenes)
+  int frames = 100;                   // expected frames, used by the plan before loading
+  int test_every = 8;                 // hold out every Nth view when no test split is given
+  std::string image_cache = "auto";   // auto | host | device: where images live while training
+};
+
+struct TrainConfig {
+  int iterations = 30000;
+  int sh_increase_every = 1000;       // raise the active SH degree every N steps
+  double lambda_dssim = 0.2;          // loss = (1-λ)·L1 + λ·(1-SSIM)
+  uint64_t seed = 0;
+  int log_every = 100;
+  int test_every = 7000;
+  int save_every = 30000;
+  bool antialias = false;
+  double lr_position_init = 0.00016;  // × scene extent, decayed exponentially to _final
+  double lr_position_final = 0.0000016;
+  double lr_scale = 0.005;
+  double lr_rotation = 0.001;
+  double lr_opacity = 0.05;
+  double lr_sh_dc = 0.0025;
+  double lr_sh_rest = 0.000125;       // lr_sh_dc / 20
+};
+
+struct DensifyConfig {
+  bool absgrad = true;
+  int start = 500;
+  int stop = 15000;
+  int every = 100;
+  int opacity_reset_every = 3000;
+  double min_opacity = 0.005;
+  double percent_dense = 0.01;        // clone below / split above this × scene extent
+};
+
+struct DeformConfig {
+  int depth = 8;                      // hidden layers
+  int width = 256;
+  int skip_layer = 4;                 // input re-concatenated after this layer
+  int position_frequencies = 10;      // L for x
+  int time_frequencies = 6;           // L for t (6 synthetic, 10 real)
+  int warmup_steps = 3000;            // static warm-up before the MLP switches on
+  int chunk_size = 0;                 // Gaussians per MLP chunk; 0: chosen by the plan
+  double lr = 0.0008;
+  bool time_noise = false;            // annealed smooth training noise on t
+};
+
+struct MemoryConfig {
+  double budget_gb = 12.0;            // the tier; GB = 1e9 bytes as GPU vendors count
+  double safety_margin = 0.10;        // fraction of the budget kept free for fragmentation
+  bool enforce = true;                // cap the accounting allocator at the budget
+  int log_every = 100;                // memory.jsonl cadence in steps
+  double context_gb = 0.5;            // CUDA context + library workspaces before measuring
+};
+
+struct Config {
+  std::string source_file;            // resolved path of the YAML file it came from
+  std::string name;                   // free-form preset name
+  SceneKind scene = SceneKind::static_scene;
+  std::string device = "auto";
+  std::string out_dir = "out";
+  DataConfig data;
+  TrainConfig train;
+  DensifyConfig densify;
+  DeformConfig deform;
+  MemoryConfig memory;
+  std::vector<NodeConfig> nodes;      // in file order
+
+  const NodeConfig* find_node(const std::string& name) const;
+};
+
+// Finds a config by path or bare name: as given (relative to the working directory), then
+// <repo>/configs/, then the installed share/gstrain/configs/ ("omnire_12gb" and
+// "omnire_12gb.yaml" both work). Throws ConfigError listing every path searched.
+std::string resolve_config_path(const std::string& name_or_path);
+
+// Loads, applies overrides ("key.path=value", e.g. "train.iterations=500" or
+// "nodes.background.sh_degree=2"), and validates. Throws ConfigError naming the file, line,
+// full key path, and the accepted range / nearest valid key.
+Config load_config(const std::string& name_or_path,
+                   const std::vector<std::string>& overrides = {});
+
+// Same from YAML text (tests); `origin` names it in errors.
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+
+// The resolved configuration as YAML (written to <out>/config.yaml; loads back identically).
+std::string config_to_yaml(const Config& config);
+
+}  // namespace gs

@@ -1,0 +1,550 @@
+// The training run (see trainer.h). One TrainingRun object holds the state of a run; its
+// methods follow the data flow of DESIGN.md §1: data → plan → model → steps → outputs.
+#include "trainer/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "core/memory_accounting.h"
+#include "datasets/dataset.h"
+#include "datasets/scene_generator.h"
+#include "rasterizer/rasterize.h"
+#include "rasterizer/sh.h"
+#include "trainer/adam.h"
+#include "trainer/adam_split.h"
+#include "trainer/budget_planner.h"
+#include "trainer/checkpoint.h"
+#include "trainer/densify.h"
+#include "trainer/evaluation.h"
+#include "trainer/gaussian_model.h"
+#include "trainer/init_gaussians.h"
+#include "trainer/loss.h"
+#include "trainer/memory_monitor.h"
+#include "trainer/ply_io.h"
+#include "trainer/progress.h"
+#include "trainer/train_images.h"
+
+namespace gs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+// How many times one step is retried after a refused allocation (each retry prunes first).
+constexpr int kMaxOomRetries = 5;
+constexpr double kOomPruneFraction = 0.05;
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << text;
+    if (!f) throw IoError("cannot write '" + tmp + "'", "check --out is writable");
+  }
+  fs::rename(tmp, path);
+}
+
+// One line of a JSONL log, flushed so a crash loses nothing already logged.
+class JsonlWriter {
+ public:
+  explicit JsonlWriter(const std::string& path) : out_(path, std::ios::app) {
+    if (!out_) throw IoError("cannot open '" + path + "' for writing", "check --out is writable");
+  }
+  void write(const nlohmann::ordered_json& j) { out_ << j.dump() << "\n" << std::flush; }
+
+ private:
+  std::ofstream out_;
+};
+
+std::array<float, 3> background_of(const Config& c) {
+  return c.data.background == "black" ? std::array<float, 3>{0, 0, 0}
+                                      : std::array<float, 3>{1, 1, 1};
+}
+
+class TrainingRun {
+ public:
+  TrainingRun(const Config& config, const TrainerOptions& options)
+      : cfg_(config), opt_(options), out_(config.out_dir) {}
+
+  TrainSummary run();
+
+ private:
+  void setup_outputs();
+  void setup_data();
+  void setup_plan();
+  void setup_model();
+  void restore_checkpoint();
+  // One optimisation step; false when it had to be abandoned (never happens without OOM).
+  void train_step(int step);
+  void step_with_recovery(int step);
+  void maybe_densify(int step);
+  void log_step(int step);
+  void save(int step, const std::string& why);
+  void export_ply(int step);
+  void finish(TrainSummary& summary, int last_step);
+  nlohmann::json trainer_state() const;
+  size_t persistent_bytes() const;
+  size_t predicted_peak() const;
+
+  const Config cfg_;
+  const TrainerOptions opt_;
+  const std::string out_;
+  Device dev_;
+  Dataset data_;
+  MemoryModel model_;
+  MemoryPlan plan_;
+  const NodeConfig* node_cfg_ = nullptr;
+  std::unique_ptr<GaussianModel> gauss_;
+  std::unique_ptr<TrainImages> images_;
+  RasterSettings raster_;
+  AdamSettings adam_;
+  // Buffers of every step, allocated once (per-view transients; raster category).
+  Buffer<float> target_, v_rgb_, colors_, v_sh_;
+  LossWorkspace loss_ws_;
+  std::unique_ptr<MemoryMonitor> monitor_;
+  std::unique_ptr<JsonlWriter> train_log_;
+  std::unique_ptr<Progress> progress_;
+
+  // Controller state.
+  size_t capacity_limit_ = 0;        // densification grows up to here (≤ capacity)
+  double transient_per_gaussian_ = 0;  // calibrated per-view bytes per Gaussian
+  double threshold_used_ = 0;
+  std::vector<std::string> events_;
+  int first_step_ = 1;
+  double train_seconds_before_ = 0;  // from a resumed checkpoint
+
+  // Per-step results for logging.
+  LossResult last_loss_;
+  size_t last_instances_ = 0, last_visible_ = 0;
+  std::chrono::steady_clock::time_point t_start_, t_log_;
+  int steps_since_log_ = 0;
+};
+
+void TrainingRun::setup_outputs() {
+  fs::create_directories(out_);
+  fs::create_directories(out_ + "/checkpoints");
+  write_text_atomic(out_ + "/config.yaml", config_to_yaml(cfg_));
+}
+
+void TrainingRun::setup_data() {
+  std::string path = cfg_.data.path;
+  if (path.empty()) {
+    path = default_scene_dir(cfg_);
+    if (!fs::exists(path + "/transforms_train.json")) {
+      GeneratedSceneOptions g;
+      g.kind = cfg_.scene == SceneKind::deformable ? "dynamic" : "static";
+      g.white_background = cfg_.data.background != "black";
+      log_info("generating the embedded default scene into ", path);
+      generate_scene(path, g);
+    }
+  }
+  DatasetOptions o;
+  o.format = cfg_.data.format == "auto" || cfg_.data.format == "generated" ? "auto" : cfg_.data.format;
+  o.downscale = cfg_.data.downscale;
+  o.width = cfg_.data.width;
+  o.height = cfg_.data.height;
+  o.background = background_of(cfg_);
+  o.test_every = cfg_.data.test_every;
+  o.init_random_points = int(node_cfg_->init_points);
+  o.seed = uint32_t(cfg_.train.seed);
+  data_ = load_dataset(path, o);
+  if (data_.train.empty()) throw IoError("dataset '" + path + "' has no training views");
+  log_info("data: ", data_.format, " '", path, "': ", data_.train.size(), " train / ",
+           data_.test.size(), " test views at ", data_.train[0].camera.width, "x",
+           data_.train[0].camera.height, ", ", data_.init_points.size() / 3, " initial points (",
+           data_.init_source, "), extent ", data_.scene_extent);
+}
+
+void TrainingRun::setup_plan() {
+  PlanInputs in = plan_inputs_from_config(cfg_, dev_.is_cuda());
+  in.width = data_.train[0].camera.width;
+  in.height = data_.train[0].camera.height;
+  in.resolution_assumed = false;
+  in.images = int(data_.train.size());
+  if (dev_.is_cuda()) {
+    // The context and anything else already on the device count against the budget.
+    if (auto info = device_memory_info(dev_))
+      in.context_bytes = info->total_bytes - info->free_bytes;
+  }
+  plan_ = plan_memory(in, model_);
+  log_info(format_plan_table(plan_, cfg_.source_file + " on " + dev_.name()));
+  if (!plan_.fits) throw PlanDoesNotFit(plan_.refusal);
+  if (plan_.width != in.width || plan_.height != in.height)
+    throw PlanDoesNotFit("the plan lowered the training resolution to " +
+                             std::to_string(plan_.width) + "x" + std::to_string(plan_.height),
+                         "set data.width/data.height to that (or raise memory.budget_gb)");
+  for (const std::string& d : plan_.degrade) events_.push_back("degrade: " + d);
+  if (cfg_.memory.enforce) {
+    const size_t cap = plan_.usable_bytes - plan_.fixed.context;
+    MemoryAccountant::of(dev_.kind).set_cap(cap);
+    log_info("memory: accounting allocator capped at ", format_bytes(cap));
+  }
+}
+
+void TrainingRun::setup_model() {
+  const NodePlan* np = plan_.find(node_cfg_->name);
+  GS_CHECK(np != nullptr, "plan has no node " + node_cfg_->name);
+  gauss_ = std::make_unique<GaussianModel>(np->name, dev_, np->sh_degree, size_t(np->max_gaussians));
+  capacity_limit_ = gauss_->capacity();
+  threshold_used_ = np->grad_threshold;
+  const GaussianCost c = np->cost;
+  transient_per_gaussian_ = double(c.grads + c.render_set + c.raster + c.tile_instances);
+
+  const GaussianCloud init = gaussians_from_points(data_.init_points, data_.init_colors,
+                                                   np->sh_degree, gauss_->capacity(), cfg_.train.seed);
+  gauss_->load_cloud(init);
+  log_info("node '", np->name, "': ", gauss_->count(), " initial Gaussians, capacity ",
+           gauss_->capacity(), ", SH ", np->sh_degree, ", ", format_bytes(gauss_->allocated_bytes()),
+           " allocated");
+
+  images_ = std::make_unique<TrainImages>(dev_, data_.train_images, plan_.images_on_device);
+  const Camera& cam = data_.train[0].camera;
+  const size_t px = size_t(cam.width) * cam.height;
+  target_ = Buffer<float>(dev_, px * 3, MemCategory::raster);
+  v_rgb_ = Buffer<float>(dev_, px * 3, MemCategory::raster);
+  colors_ = Buffer<float>(dev_, gauss_->capacity() * 3, MemCategory::raster);
+  v_sh_ = Buffer<float>::zeros(dev_, gauss_->capacity() * 3 * sh_coeff_count(np->sh_degree),
+                               MemCategory::grads);
+  loss_ws_.reserve(dev_, cam.width, cam.height);
+
+  const auto bg = background_of(cfg_);
+  for (int i = 0; i < 3; ++i) raster_.background[i] = bg[i];
+  raster_.antialias = cfg_.train.antialias;
+}
+
+nlohmann::json TrainingRun::trainer_state() const {
+  return {{"capacity_limit", capacity_limit_},
+          {"transient_per_gaussian", transient_per_gaussian_},
+          {"threshold_used", threshold_used_},
+          {"train_seconds", train_seconds_before_ +
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                              t_start_).count()}};
+}
+
+void TrainingRun::restore_checkpoint() {
+  const std::string path = out_ + "/checkpoints/latest.ckpt";
+  if (!fs::exists(path))
+    throw IoError("--resume: no checkpoint at '" + path + "'",
+                  "start without --resume, or point --out at the run to continue");
+  const LoadedCheckpoint ck = load_checkpoint(path, {gauss_.get()});
+  first_step_ = ck.step + 1;
+  const nlohmann::json& s = ck.trainer_state;
+  capacity_limit_ = s.value("capacity_limit", capacity_limit_);
+  transient_per_gaussian_ = s.value("transient_per_gaussian", transient_per_gaussian_);
+  threshold_used_ = s.value("threshold_used", threshold_used_);
+  train_seconds_before_ = s.value("train_seconds", 0.0);
+  events_.push_back("resumed from step " + std::to_string(ck.step));
+  log_info("resumed from '", path, "' at step ", ck.step, " with ", gauss_->count(), " Gaussians");
+}
+
+// Bytes that do not depend on the per-view state: the model at capacity and the step buffers.
+size_t TrainingRun::persistent_bytes() const {
+  return gauss_->allocated_bytes() + target_.bytes() + v_rgb_.bytes() + colors_.bytes() +
+         v_sh_.bytes() + loss_ws_.bytes() + plan_.fixed.images * (images_->cached_on_device() ? 1 : 0);
+}
+
+size_t TrainingRun::predicted_peak() const {
+  return persistent_bytes() + size_t(transient_per_gaussian_ * double(gauss_->count()));
+}
+
+void TrainingRun::train_step(int step) {
+  const size_t n_views = data_.train.size();
+  // A fresh permutation of the training views per epoch, from (seed, epoch) alone, so a
+  // resumed run sees exactly the order the uninterrupted one would have.
+  const size_t epoch = size_t(step - 1) / n_views, slot = size_t(step - 1) % n_views;
+  std::vector<size_t> order(n_views);
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::mt19937_64 rng(cfg_.train.seed * 1000003ull + epoch);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t vi = order[slot];
+  const Camera& cam = data_.train[vi].camera;
+
+  GaussianModel& g = *gauss_;
+  const size_t n = g.count();
+  const int degree = g.sh_degree();
+  const int active = std::min(degree, (step - 1) / std::max(cfg_.train.sh_increase_every, 1));
+  const auto campos = camera_center(cam);
+
+  images_->fetch(vi, target_);
+  sh_to_color_forward(dev_, n, degree, active, g.params(GaussianParam::sh),
+                      g.params(GaussianParam::means), campos.data(), colors_.data());
+  const GaussianInputs in = g.inputs(colors_.data());
+  const RasterForward fwd = rasterize_forward(dev_, in, cam, raster_);
+  last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, fwd.rgb.data(),
+                                           target_.data(), float(cfg_.train.lambda_dssim),
+                                           v_rgb_.data(), &loss_ws_);
+  RasterGradients grads =
+      rasterize_backward(dev_, in, cam, raster_, fwd, v_rgb_.data(), nullptr, nullptr);
+  sh_to_color_backward(dev_, n, degree, active, g.params(GaussianParam::sh),
+                       g.params(GaussianParam::means), campos.data(), grads.v_colors.data(),
+                       v_sh_.data(), grads.v_means.data());
+  last_instances_ = fwd.stats.instances;
+  last_visible_ = fwd.stats.visible;
+
+  if (step <= cfg_.densify.stop) {
+    if (cfg_.densify.absgrad)
+      accumulate_densify_stats(g, grads.absgrad.data(), fwd.radii.data());
+    else
+      accumulate_densify_stats(g, grads.v_mean2d.data(), fwd.radii.data(), 0.5f * cam.width,
+                               0.5f * cam.height);
+  }
+
+  // Adam, one group per parameter kind (the gradients are this step's buffers: no reset).
+  AdamSettings a = adam_;
+  a.zero_grad = false;
+  const double extent = data_.scene_extent;
+  auto group = [&](GaussianParam p, float* grad, double lr) {
+    ParamGroup pg;
+    pg.name = to_string(p);
+    pg.params = g.params(p);
+    pg.grads = grad;
+    pg.m = g.adam_m(p);
+    pg.v = g.adam_v(p);
+    pg.row_size = group_row_floats(p, degree);
+    pg.count = n * pg.row_size;
+    pg.lr = lr;
+    return pg;
+  };
+  const double lr_pos = exponential_lr(step, cfg_.train.lr_position_init * extent,
+                                       cfg_.train.lr_position_final * extent, cfg_.train.iterations);
+  ParamGroup pm = group(GaussianParam::means, grads.v_means.data(), lr_pos);
+  adam_step(dev_, pm, step, a);
+  ParamGroup ps = group(GaussianParam::log_scales, grads.v_log_scales.data(), cfg_.train.lr_scale);
+  adam_step(dev_, ps, step, a);
+  ParamGroup pq = group(GaussianParam::quats, grads.v_quats.data(), cfg_.train.lr_rotation);
+  adam_step(dev_, pq, step, a);
+  ParamGroup po = group(GaussianParam::opacity, grads.v_opacity_logits.data(), cfg_.train.lr_opacity);
+  adam_step(dev_, po, step, a);
+  ParamGroup psh = group(GaussianParam::sh, v_sh_.data(), cfg_.train.lr_sh_rest);
+  adam_step_split_rows(dev_, psh, 3, cfg_.train.lr_sh_dc, step, a);
+}
+
+void TrainingRun::step_with_recovery(int step) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      train_step(step);
+      return;
+    } catch (const OutOfMemoryError& e) {
+      if (attempt >= kMaxOomRetries) throw;
+      // Free room, lower the node's growth limit to what it now holds, and retry the step.
+      const size_t removed = prune_lowest_opacity(*gauss_, kOomPruneFraction);
+      capacity_limit_ = std::min(capacity_limit_, gauss_->count());
+      const std::string ev = "recovered OOM at step " + std::to_string(step) + " (" + e.what() +
+                             "): pruned " + std::to_string(removed) + " Gaussians, cap now " +
+                             std::to_string(capacity_limit_);
+      events_.push_back(ev);
+      log_warn(ev);
+    }
+  }
+}
+
+void TrainingRun::maybe_densify(int step) {
+  const DensifyConfig& d = cfg_.densify;
+  if (step <= d.stop && step > d.start && d.every > 0 && step % d.every == 0) {
+    DensifySettings s;
+    s.grad_threshold = node_cfg_->grad_threshold;
+    s.percent_dense = d.percent_dense;
+    s.scene_extent = data_.scene_extent;
+    s.min_opacity = d.min_opacity;
+    s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
+    s.capacity_limit = capacity_limit_;
+    std::mt19937_64 rng(cfg_.train.seed * 7919ull + uint64_t(step));
+    const DensifyResult r = densify_and_prune(*gauss_, s, rng);
+    threshold_used_ = r.threshold_used;
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "densify at step %d: %zu -> %zu (clone %zu, split %zu, prune %zu; %zu of %zu "
+                  "candidates admitted, threshold %.3g)",
+                  step, r.count_before, r.count_after, r.cloned, r.split, r.pruned, r.admitted,
+                  r.candidates, r.threshold_used);
+    events_.push_back(buf);
+  }
+  if (d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0 && step <= d.stop) {
+    reset_opacity(*gauss_);
+    events_.push_back("opacity reset at step " + std::to_string(step));
+  }
+}
+
+void TrainingRun::log_step(int step) {
+  const auto now = std::chrono::steady_clock::now();
+  const double dt = std::chrono::duration<double>(now - t_log_).count();
+  const double its = dt > 0 ? steps_since_log_ / dt : 0;
+  t_log_ = now;
+  steps_since_log_ = 0;
+
+  // Memory: what the model predicted for this window against what was measured, then
+  // calibrate the per-view bytes per Gaussian and re-plan the node's growth limit.
+  const size_t predicted = predicted_peak();
+  MemoryLogEntry e;
+  e.step = step;
+  e.nodes.push_back({gauss_->name(), gauss_->count(), capacity_limit_, threshold_used_});
+  e.predicted_bytes = predicted;
+  e.multiplier = gauss_->count() > 0 ? double(predicted) / (double(gauss_->count()) * 236.0) : 0;
+  e.events = events_;
+  events_.clear();
+  const size_t measured = monitor_->log(e);
+  const size_t persistent = persistent_bytes();
+  if (gauss_->count() > 0 && measured > persistent) {
+    const double per = double(measured - persistent) / double(gauss_->count());
+    transient_per_gaussian_ = per;  // the last window is the best predictor of the next
+    const size_t cap = MemoryAccountant::of(dev_.kind).cap();
+    if (cap > 0 && cap > persistent) {
+      const size_t fits = size_t(double(cap - persistent) / per);
+      const size_t limit = std::min(gauss_->capacity(), fits);
+      if (limit != capacity_limit_) {
+        events_.push_back("re-plan: node '" + gauss_->name() + "' growth limit " +
+                          std::to_string(capacity_limit_) + " -> " + std::to_string(limit) +
+                          " (calibrated " + std::to_string(int(per)) + " B/Gaussian per view)");
+        capacity_limit_ = limit;
+      }
+    }
+  }
+
+  nlohmann::ordered_json j;
+  j["step"] = step;
+  j["loss"] = last_loss_.loss;
+  j["l1"] = last_loss_.l1;
+  j["ssim"] = last_loss_.ssim;
+  j["gaussians"] = gauss_->count();
+  j["visible"] = last_visible_;
+  j["instances"] = last_instances_;
+  j["it_per_s"] = its;
+  j["elapsed_s"] = train_seconds_before_ + std::chrono::duration<double>(now - t_start_).count();
+  train_log_->write(j);
+}
+
+void TrainingRun::save(int step, const std::string& why) {
+  save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, {gauss_.get()}, trainer_state());
+  log_info("checkpoint saved at step ", step, " (", why, ")");
+}
+
+void TrainingRun::export_ply(int step) {
+  const std::string dir = out_ + "/point_cloud/iteration_" + std::to_string(step);
+  fs::create_directories(dir);
+  write_ply(dir + "/point_cloud.ply", gauss_->to_cloud());
+}
+
+TrainSummary TrainingRun::run() {
+  for (const NodeConfig& n : cfg_.nodes) {
+    if (n.kind == NodeKind::background && !node_cfg_) node_cfg_ = &n;
+    else if (n.kind != NodeKind::sky || cfg_.scene != SceneKind::static_scene)
+      throw ConfigError("node '" + n.name + "' of kind " + to_string(n.kind) +
+                            " is not trainable yet: this version trains static scenes",
+                        "use a static_*gb.yaml preset");
+  }
+  if (!node_cfg_) throw ConfigError("a static scene needs a background node");
+
+  setup_outputs();
+  dev_ = resolve_device(cfg_.device);
+  setup_data();
+  setup_plan();
+  setup_model();
+  if (opt_.resume) restore_checkpoint();
+
+  monitor_ = std::make_unique<MemoryMonitor>(out_ + "/memory.jsonl", dev_, plan_.budget_bytes);
+  train_log_ = std::make_unique<JsonlWriter>(out_ + "/train.jsonl");
+  progress_ = std::make_unique<Progress>(opt_.progress, cfg_.train.log_every);
+
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, on_sigint);
+  t_start_ = t_log_ = std::chrono::steady_clock::now();
+  TrainSummary summary;
+  summary.budget_bytes = plan_.budget_bytes;
+  int step = first_step_;
+  const int last = cfg_.train.iterations;
+  try {
+    for (; step <= last; ++step) {
+      step_with_recovery(step);
+      maybe_densify(step);
+      ++steps_since_log_;
+      if (step % cfg_.memory.log_every == 0 || step % cfg_.train.log_every == 0 || step == last ||
+          step == first_step_)
+        log_step(step);
+      ProgressState ps;
+      ps.step = step;
+      ps.total = last;
+      ps.loss = last_loss_.loss;
+      ps.psnr = last_loss_.l1 > 0 ? -10.0 * std::log10(std::max(last_loss_.l1 * last_loss_.l1, 1e-12)) : 0;
+      ps.gaussians = gauss_->count();
+      ps.memory_bytes = MemoryAccountant::of(dev_.kind).current_total();
+      ps.budget_bytes = plan_.budget_bytes;
+      progress_->update(ps);
+      if (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0 && step != last)
+        save(step, "periodic");
+      if (g_interrupted) {
+        progress_->finish();
+        save(step, "interrupted");
+        summary.interrupted = true;
+        break;
+      }
+    }
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  std::signal(SIGINT, previous);
+  progress_->finish();
+  const int done = summary.interrupted ? step : last;
+  finish(summary, done);
+  return summary;
+}
+
+void TrainingRun::finish(TrainSummary& s, int last_step) {
+  s.iterations_done = last_step;
+  s.train_seconds = train_seconds_before_ +
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();
+  if (!s.interrupted) {
+    save(last_step, "final");
+    export_ply(last_step);
+  }
+  const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_,
+                                       s.interrupted ? "" : out_ + "/test_renders");
+  s.test_psnr = ev.psnr;
+  s.test_ssim = ev.ssim;
+  s.test_views = ev.views;
+  s.gaussians = gauss_->count();
+  s.peak_bytes = std::max(monitor_->run_peak_bytes(), MemoryAccountant::of(dev_.kind).peak_total());
+
+  nlohmann::ordered_json m;
+  m["test"] = {{"psnr", ev.psnr}, {"ssim", ev.ssim}, {"views", ev.views}};
+  m["gaussians"] = s.gaussians;
+  m["iterations"] = last_step;
+  m["train_seconds"] = s.train_seconds;
+  m["interrupted"] = s.interrupted;
+  m["device"] = dev_.name();
+  m["budget_bytes"] = s.budget_bytes;
+  m["peak_bytes"] = s.peak_bytes;
+  m["node"] = {{"name", gauss_->name()}, {"capacity", gauss_->capacity()}, {"sh_degree", gauss_->sh_degree()}};
+  write_text_atomic(out_ + "/metrics.json", m.dump(2) + "\n");
+  log_info("done: ", last_step, " steps in ", s.train_seconds, " s; test PSNR ", ev.psnr,
+           " dB, SSIM ", ev.ssim, " over ", ev.views, " views; ", s.gaussians,
+           " Gaussians; peak ", format_bytes(s.peak_bytes), " of budget ",
+           format_bytes(s.budget_bytes));
+}
+
+}  // namespace
+
+std::string default_scene_dir(const Config& config) {
+  return config.out_dir + "/generated_scene_" +
+         (config.scene == SceneKind::deformable ? std::string("dynamic") : std::string("static"));
+}
+
+TrainSummary run_training(const Config& config, const TrainerOptions& options) {
+  TrainingRun run(config, options);
+  return run.run();
+}
+
+}  // namespace gs
