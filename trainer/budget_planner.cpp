@@ -36,6 +36,11 @@ struct LadderState {
   int width = 0, height = 0;
   bool images_on_device = false;
   bool accept_below_init = false; // the Gaussian-cap step has been taken
+  // In "auto" image-cache mode with images streamed because they are too big to cache: the
+  // Gaussian space the plan would get at the smallest budget that caches them. Capping the
+  // streamed plan there keeps max_gaussians monotone in the budget (without it, crossing that
+  // budget would trade Gaussians for cached images). Infinity when it does not apply.
+  double streamed_space_ceiling = HUGE_VAL;
 };
 
 // Fills plan sizes for one ladder state. Returns the bytes left for Gaussians (may be < 0).
@@ -92,7 +97,8 @@ double evaluate(const PlanInputs& in, const MemoryModel& model, const LadderStat
     plan.nodes.push_back(n);
   }
 
-  const double available = double(plan.usable_bytes) - double(plan.fixed.total());
+  double available = double(plan.usable_bytes) - double(plan.fixed.total());
+  if (!st.images_on_device) available = std::min(available, st.streamed_space_ceiling);
   for (size_t i = 0; i < plan.nodes.size(); ++i) {
     NodePlan& n = plan.nodes[i];
     if (!holds_gaussians(n.kind)) continue;
@@ -232,6 +238,14 @@ MemoryPlan plan_memory(const PlanInputs& in, const MemoryModel& model) {
   st.images_on_device =
       in.image_cache == "device" ||
       (in.image_cache == "auto" && double(cached_images) <= kImageCacheShare * double(plan.usable_bytes));
+  if (in.image_cache == "auto" && !st.images_on_device) {
+    // Space for Gaussians at the smallest budget whose plan caches the images.
+    MemoryPlan at_switch;
+    at_switch.usable_bytes = size_t(std::ceil(double(cached_images) / kImageCacheShare));
+    LadderState cached = st;
+    cached.images_on_device = true;
+    st.streamed_space_ceiling = evaluate(in, model, cached, at_switch);
+  }
 
   // The ladder, cheapest quality loss first: stream images from the host, lower SH of
   // low-priority nodes, lower the resolution, then cap Gaussians below their initial points.
