@@ -27,8 +27,11 @@ class Buffer {
     return b;
   }
   static Buffer zeros(const Device& device, size_t count, MemCategory category) {
-    Buffer b(device, count, category);
-    b.zero();
+    Buffer b;
+    b.device_ = device;
+    b.category_ = category;
+    b.count_ = count;
+    b.data_ = static_cast<T*>(allocate_accounted(device, category, b.bytes(), /*zeroed=*/true));
     return b;
   }
 
@@ -64,6 +67,18 @@ class Buffer {
     std::vector<T> host(count_);
     copy_bytes(Device::cpu(), host.data(), device_, data_, bytes());
     return host;
+  }
+  // The first `count` elements only.
+  std::vector<T> to_host(size_t count) const {
+    GS_CHECK(count <= count_, "to_host past the buffer's end");
+    std::vector<T> host(count);
+    copy_bytes(Device::cpu(), host.data(), device_, data_, count * sizeof(T));
+    return host;
+  }
+  // Overwrites the first host.size() elements.
+  void upload_prefix(const std::vector<T>& host) {
+    GS_CHECK(host.size() <= count_, "upload past the buffer's end");
+    copy_bytes(device_, data_, Device::cpu(), host.data(), host.size() * sizeof(T));
   }
   void upload(const std::vector<T>& host) {
     GS_CHECK(host.size() == count_, "upload size mismatch");

@@ -14,16 +14,17 @@ namespace {
 constexpr size_t kAlignment = 64;  // a cache line; also enough for any SIMD load
 }
 
-void* allocate_accounted(const Device& device, MemCategory category, size_t bytes) {
+void* allocate_accounted(const Device& device, MemCategory category, size_t bytes, bool zeroed) {
   if (bytes == 0) return nullptr;
   MemoryAccountant& acc = MemoryAccountant::of(device.kind);
   acc.reserve(category, bytes);
   void* p = nullptr;
   if (device.is_cpu()) {
     const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-    p = std::aligned_alloc(kAlignment, rounded);
+    p = zeroed ? std::calloc(rounded, 1) : std::aligned_alloc(kAlignment, rounded);
   } else {
     p = cuda::malloc_device(bytes);
+    if (p && zeroed) cuda::memset_device(p, 0, bytes);
   }
   if (!p) {
     acc.refused_by_device(category, bytes);

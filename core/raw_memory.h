@@ -10,7 +10,11 @@ namespace gs {
 
 // Reserves `bytes` with the accountant (may throw BudgetExceeded), then allocates them on the
 // device (throws DeviceOutOfMemory when the device refuses). Returns nullptr for 0 bytes.
-void* allocate_accounted(const Device& device, MemCategory category, size_t bytes);
+// `zeroed`: the memory reads as zeros. On the CPU this uses calloc, whose large blocks are
+// fresh pages the OS commits only when touched: a model allocated at capacity costs host RAM for
+// the rows in use, not for the whole capacity.
+void* allocate_accounted(const Device& device, MemCategory category, size_t bytes,
+                         bool zeroed = false);
 void free_accounted(const Device& device, MemCategory category, void* ptr, size_t bytes) noexcept;
 
 // Copies between any two devices (host pointers are DeviceKind::CPU).

@@ -124,6 +124,10 @@ SceneSource load_nerf_synthetic(const std::string& root, const DatasetOptions& o
   }
   src.format = src.has_time ? "dnerf" : "nerf";
   src.object_in_unit_cube = true;
+  // graphdeco's convention: a points3d.ply next to the transforms seeds the Gaussians (the
+  // generated scenes write one); without it the loader falls back to random points.
+  const fs::path points = dir / "points3d.ply";
+  if (fs::is_regular_file(points, ec)) src.ply_hint = points.string();
   return src;
 }
 

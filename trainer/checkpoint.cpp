@@ -63,7 +63,7 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
             w.bytes(a.grad_count, n * 4);
             w.bytes(a.max_radius, n * 4);
           },
-          false);
+          false, n);
     }
     w.bytes(kEnd, 8);
     w.out.flush();
@@ -125,7 +125,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
           read_exact(in, a.grad_count, n * 4, path, "statistics");
           read_exact(in, a.max_radius, n * 4, path, "statistics");
         },
-        true);
+        true, std::max(n, m->count()));
     m->set_count(n);
   }
   char end[8];

@@ -55,10 +55,11 @@ size_t compact(ModelHostArrays& a, int sh_degree, const std::vector<uint8_t>& ke
   return w;
 }
 
-void reset_stats(ModelHostArrays& a, size_t capacity) {
-  std::fill(a.absgrad_accum, a.absgrad_accum + capacity, 0.0f);
-  std::fill(a.grad_count, a.grad_count + capacity, 0.0f);
-  std::fill(a.max_radius, a.max_radius + capacity, 0.0f);
+// Zeroes the statistics of the first `rows` rows (rows past every count ever used are zero).
+void reset_stats(ModelHostArrays& a, size_t rows) {
+  std::fill(a.absgrad_accum, a.absgrad_accum + rows, 0.0f);
+  std::fill(a.grad_count, a.grad_count + rows, 0.0f);
+  std::fill(a.max_radius, a.max_radius + rows, 0.0f);
 }
 
 }  // namespace
@@ -167,9 +168,10 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
           }
         }
         new_count = w;
-        reset_stats(a, cap);
+        reset_stats(a, std::max(n, new_count));
       },
-      true);
+      // Each admitted candidate adds at most one row, so the node at most doubles.
+      true, std::min(cap, 2 * n));
   model.set_count(new_count);
   r.count_after = new_count;
   return r;
@@ -190,9 +192,9 @@ size_t prune_lowest_opacity(GaussianModel& model, double fraction) {
         std::vector<uint8_t> keep(n, 1);
         for (size_t k = 0; k < remove; ++k) keep[order[k]] = 0;
         new_count = compact(a, model.sh_degree(), keep);
-        reset_stats(a, model.capacity());
+        reset_stats(a, n);
       },
-      true);
+      true, n);
   model.set_count(new_count);
   return n - new_count;
 }
@@ -203,10 +205,10 @@ void reset_opacity(GaussianModel& model, float max_opacity) {
       [&](ModelHostArrays& a) {
         float* op = a.params[int(GaussianParam::opacity)];
         for (size_t i = 0; i < model.count(); ++i) op[i] = std::min(op[i], cap);
-        std::fill(a.adam_m[int(GaussianParam::opacity)], a.adam_m[int(GaussianParam::opacity)] + model.capacity(), 0.0f);
-        std::fill(a.adam_v[int(GaussianParam::opacity)], a.adam_v[int(GaussianParam::opacity)] + model.capacity(), 0.0f);
+        std::fill(a.adam_m[int(GaussianParam::opacity)], a.adam_m[int(GaussianParam::opacity)] + model.count(), 0.0f);
+        std::fill(a.adam_v[int(GaussianParam::opacity)], a.adam_v[int(GaussianParam::opacity)] + model.count(), 0.0f);
       },
-      true);
+      true, model.count());
 }
 
 }  // namespace gs

@@ -66,7 +66,7 @@ GaussianInputs GaussianModel::inputs(const float* colors) const {
 }
 
 void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>& fn,
-                                     bool write_back) {
+                                     bool write_back, size_t rows) {
   ModelHostArrays a;
   if (device_.is_cpu()) {
     for (int g = 0; g < kNumGaussianParams; ++g) {
@@ -77,34 +77,37 @@ void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>
     a.absgrad_accum = absgrad_accum_.data();
     a.grad_count = grad_count_.data();
     a.max_radius = max_radius_.data();
+    a.rows = capacity_;
     fn(a);
     return;
   }
   // Host copies of a device model: host RAM, outside the device budget.
+  a.rows = std::min(capacity_, std::max(rows, count_));
   std::array<std::vector<float>, kNumGaussianParams> p, m, v;
   for (int g = 0; g < kNumGaussianParams; ++g) {
-    p[g] = params_[g].to_host();
-    m[g] = m_[g].to_host();
-    v[g] = v_[g].to_host();
+    const size_t floats = a.rows * group_row_floats(GaussianParam(g), sh_degree_);
+    p[g] = params_[g].to_host(floats);
+    m[g] = m_[g].to_host(floats);
+    v[g] = v_[g].to_host(floats);
     a.params[g] = p[g].data();
     a.adam_m[g] = m[g].data();
     a.adam_v[g] = v[g].data();
   }
-  std::vector<float> acc = absgrad_accum_.to_host(), cnt = grad_count_.to_host(),
-                     rad = max_radius_.to_host();
+  std::vector<float> acc = absgrad_accum_.to_host(a.rows), cnt = grad_count_.to_host(a.rows),
+                     rad = max_radius_.to_host(a.rows);
   a.absgrad_accum = acc.data();
   a.grad_count = cnt.data();
   a.max_radius = rad.data();
   fn(a);
   if (!write_back) return;
   for (int g = 0; g < kNumGaussianParams; ++g) {
-    params_[g].upload(p[g]);
-    m_[g].upload(m[g]);
-    v_[g].upload(v[g]);
+    params_[g].upload_prefix(p[g]);
+    m_[g].upload_prefix(m[g]);
+    v_[g].upload_prefix(v[g]);
   }
-  absgrad_accum_.upload(acc);
-  grad_count_.upload(cnt);
-  max_radius_.upload(rad);
+  absgrad_accum_.upload_prefix(acc);
+  grad_count_.upload_prefix(cnt);
+  max_radius_.upload_prefix(rad);
 }
 
 void GaussianModel::load_cloud(const GaussianCloud& cloud) {
@@ -119,9 +122,12 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
       [&](ModelHostArrays& a) {
         for (int g = 0; g < kNumGaussianParams; ++g) {
           const size_t row = group_row_floats(GaussianParam(g), sh_degree_);
-          std::fill(a.params[g], a.params[g] + capacity_ * row, 0.0f);
-          std::fill(a.adam_m[g], a.adam_m[g] + capacity_ * row, 0.0f);
-          std::fill(a.adam_v[g], a.adam_v[g] + capacity_ * row, 0.0f);
+          // Rows past both the old and the new count are never read (and are untouched zero
+          // pages on the CPU, which should stay uncommitted).
+          const size_t rows = std::max(count_, n) * row;
+          std::fill(a.params[g], a.params[g] + rows, 0.0f);
+          std::fill(a.adam_m[g], a.adam_m[g] + rows, 0.0f);
+          std::fill(a.adam_v[g], a.adam_v[g] + rows, 0.0f);
         }
         std::copy(cloud.means.begin(), cloud.means.end(), a.params[int(GaussianParam::means)]);
         std::copy(cloud.log_scales.begin(), cloud.log_scales.end(),
@@ -135,11 +141,12 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
           for (int k = 0; k < std::min(kc, kin); ++k)
             for (int c = 0; c < 3; ++c)
               sh[(i * kc + k) * 3 + c] = cloud.sh[(i * kin + k) * 3 + c];
-        std::fill(a.absgrad_accum, a.absgrad_accum + capacity_, 0.0f);
-        std::fill(a.grad_count, a.grad_count + capacity_, 0.0f);
-        std::fill(a.max_radius, a.max_radius + capacity_, 0.0f);
+        const size_t stat_rows = std::max(count_, n);
+        std::fill(a.absgrad_accum, a.absgrad_accum + stat_rows, 0.0f);
+        std::fill(a.grad_count, a.grad_count + stat_rows, 0.0f);
+        std::fill(a.max_radius, a.max_radius + stat_rows, 0.0f);
       },
-      true);
+      true, std::max(count_, n));
   count_ = n;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -30,6 +31,7 @@ struct ModelHostArrays {
   float* absgrad_accum = nullptr;  // Σ over views of |AbsGrad| (norm of the 2-vector)
   float* grad_count = nullptr;     // views in which the Gaussian was visible
   float* max_radius = nullptr;     // largest screen radius seen (pixels)
+  size_t rows = 0;                 // rows every array holds (≥ count; capacity on the CPU)
 };
 
 class GaussianModel {
@@ -55,8 +57,10 @@ class GaussianModel {
   GaussianInputs inputs(const float* colors) const;
 
   // Runs `fn` on host-visible arrays: the buffers themselves on the CPU; on CUDA a host copy of
-  // all of them, uploaded back afterwards when `write_back` is set.
-  void with_host_arrays(const std::function<void(ModelHostArrays&)>& fn, bool write_back);
+  // the first `rows` rows (clamped to [count, capacity]; PCIe traffic scales with it), uploaded
+  // back afterwards when `write_back` is set.
+  void with_host_arrays(const std::function<void(ModelHostArrays&)>& fn, bool write_back,
+                        size_t rows = SIZE_MAX);
 
   // Replaces the Gaussians (and zeroes optimizer state and statistics). Throws when the cloud
   // has more Gaussians than the capacity; the caller subsamples first.
