@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration, 3 the memory plan
 // does not fit the budget.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -29,6 +30,7 @@ const char* kUsage =
     "  --data PATH       dataset path (overrides data.path)\n"
     "  --out DIR         output directory (overrides out_dir)\n"
     "  --resume          continue from <out>/checkpoints/latest.ckpt\n"
+    "  --stop-after N    checkpoint and stop after step N (exit 130, as Ctrl-C); --resume goes on\n"
     "  --no-progress     plain periodic lines instead of a progress bar\n"
     "  --help            this text\n"
     "\n"
@@ -39,6 +41,7 @@ struct Args {
   std::string config;
   std::vector<std::string> overrides;
   bool plan = false, json = false, resume = false, no_progress = false;
+  int stop_after = 0;
   std::string device, data, out;
 };
 
@@ -71,6 +74,13 @@ Args parse_args(int argc, char** argv) {
       a.json = true;
     } else if (arg == "--resume") {
       a.resume = true;
+    } else if (arg == "--stop-after") {
+      const std::string v = value(i);
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 100000000)
+        usage_error("--stop-after expects a step number >= 1, got '" + v + "'");
+      a.stop_after = int(n);
     } else if (arg == "--no-progress") {
       a.no_progress = true;
     } else if (arg == "--device") {
@@ -121,6 +131,7 @@ int run(const Args& args) {
   gs::TrainerOptions options;
   options.resume = args.resume;
   options.progress = args.no_progress ? 0 : -1;
+  options.stop_after = args.stop_after;
   const gs::TrainSummary s = gs::run_training(config, options);
   std::printf("gstrain: %d steps, test PSNR %.2f dB, SSIM %.4f (%zu views), %zu Gaussians, "
               "%.1f s, peak %s of %s budget; outputs in %s\n",
@@ -128,7 +139,8 @@ int run(const Args& args) {
               s.train_seconds, gs::format_bytes(s.peak_bytes).c_str(),
               gs::format_bytes(s.budget_bytes).c_str(), config.out_dir.c_str());
   if (s.interrupted) {
-    std::fprintf(stderr, "gstrain: interrupted; continue with --resume\n");
+    std::fprintf(stderr, "gstrain: stopped at step %d; continue with --resume\n",
+                 s.iterations_done);
     return kExitInterrupted;
   }
   return 0;

@@ -484,9 +484,10 @@ TrainSummary TrainingRun::run() {
       progress_->update(ps);
       if (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0 && step != last)
         save(step, "periodic");
-      if (g_interrupted) {
+      const bool stop_here = opt_.stop_after > 0 && step >= opt_.stop_after && step != last;
+      if (g_interrupted || stop_here) {
         progress_->finish();
-        save(step, "interrupted");
+        save(step, g_interrupted ? "interrupted" : "--stop-after");
         summary.interrupted = true;
         break;
       }

@@ -11,11 +11,12 @@ namespace gs {
 struct TrainerOptions {
   bool resume = false;        // continue from <out>/checkpoints/latest.ckpt
   int progress = -1;          // 1: progress bar, 0: plain lines, -1: bar when stderr is a tty
+  int stop_after = 0;         // > 0: checkpoint and stop after this step, as Ctrl-C would
 };
 
 struct TrainSummary {
   int iterations_done = 0;
-  bool interrupted = false;   // stopped by Ctrl-C (a checkpoint was saved)
+  bool interrupted = false;   // stopped by Ctrl-C or stop_after (a checkpoint was saved)
   double train_seconds = 0;
   double test_psnr = 0, test_ssim = 0;
   size_t test_views = 0;
