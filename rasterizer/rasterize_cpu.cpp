@@ -220,7 +220,11 @@ RasterGradientsT<T> rasterize_backward_cpu(const GaussianInputsT<T>& g, const Ca
   const int64_t longest = max_tile_length<T>(f.tile_ranges, tiles);
   const int threads = num_threads();
   Buffer<TileSplat<T>> splat_scratch(dev, size_t(threads) * size_t(longest), kCat);
-  Buffer<TileGrad<T>> grad_scratch(dev, size_t(threads) * size_t(longest), kCat);
+  // Per-instance gradients, summed per Gaussian afterwards in instance order: the result does
+  // not depend on thread timing (atomics would make training runs differ bit for bit, and a
+  // resumed run could not reproduce an uninterrupted one).
+  const size_t instances = f.sorted_ids.size();
+  Buffer<TileGrad<T>> inst_grads(dev, instances, kCat);
   const T bg[3] = {T(s.background[0]), T(s.background[1]), T(s.background[2])};
   // AbsGrad in graphdeco/gsplat units: pixel gradients scaled by (W/2, H/2).
   const T abs_scale[2] = {T(0.5) * T(f.width), T(0.5) * T(f.height)};
@@ -228,13 +232,13 @@ RasterGradientsT<T> rasterize_backward_cpu(const GaussianInputsT<T>& g, const Ca
 #pragma omp parallel num_threads(threads)
   {
     TileSplat<T>* splats = splat_scratch.data() + size_t(omp_get_thread_num()) * size_t(longest);
-    TileGrad<T>* grads = grad_scratch.data() + size_t(omp_get_thread_num()) * size_t(longest);
     T local_bg[3] = {0, 0, 0};
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < int64_t(tiles); ++t) {
       const int64_t begin = f.tile_ranges[size_t(t) * 2];
       const int64_t count = f.tile_ranges[size_t(t) * 2 + 1] - begin;
       load_tile(f, g.colors, begin, count, splats);
+      TileGrad<T>* grads = inst_grads.data() + begin;
       std::fill(grads, grads + count, TileGrad<T>{});
       const int tx = int(t % f.tiles_x), ty = int(t / f.tiles_x);
       const int x_end = std::min(f.width, (tx + 1) * kTileSize);
@@ -267,26 +271,26 @@ RasterGradientsT<T> rasterize_backward_cpu(const GaussianInputsT<T>& g, const Ca
             acc.opacity += sg.opacity;
           }
         }
-      // One flush per (tile, Gaussian): atomics here are rare compared with pixel work.
-      for (int64_t j = 0; j < count; ++j) {
-        const size_t id = size_t(f.sorted_ids[size_t(begin + j)]);
-        const TileGrad<T>& a = grads[j];
-        for (int k = 0; k < 2; ++k) {
-          atomic_add(&out.v_mean2d[id * 2 + k], a.mean2d[k]);
-          atomic_add(&out.absgrad[id * 2 + k], a.absgrad[k] * abs_scale[k]);
-        }
-        for (int k = 0; k < 3; ++k) {
-          atomic_add(&v_conic[id * 3 + k], a.conic[k]);
-          atomic_add(&out.v_colors[id * 3 + k], a.color[k]);
-        }
-        atomic_add(&v_opacity[id], a.opacity);
-        atomic_add(&v_z[id], a.depth);
-      }
     }
 #pragma omp critical
     for (int c = 0; c < 3; ++c) v_bg[c] += local_bg[c];
   }
   for (int c = 0; c < 3; ++c) out.v_background[c] = v_bg[c];
+  for (size_t i = 0; i < instances; ++i) {
+    const size_t id = size_t(f.sorted_ids[i]);
+    const TileGrad<T>& a = inst_grads[i];
+    for (int k = 0; k < 2; ++k) {
+      out.v_mean2d[id * 2 + k] += a.mean2d[k];
+      out.absgrad[id * 2 + k] += a.absgrad[k] * abs_scale[k];
+    }
+    for (int k = 0; k < 3; ++k) {
+      v_conic[id * 3 + k] += a.conic[k];
+      out.v_colors[id * 3 + k] += a.color[k];
+    }
+    v_opacity[id] += a.opacity;
+    v_z[id] += a.depth;
+  }
+  inst_grads.reset();
 
   out.v_means = Buffer<T>(dev, n * 3, kCat);
   out.v_log_scales = Buffer<T>(dev, n * 3, kCat);

@@ -174,6 +174,9 @@ void TrainingRun::setup_plan() {
   in.height = data_.train[0].camera.height;
   in.resolution_assumed = false;
   in.images = int(data_.train.size());
+  // The points the data actually brought, not the config's estimate.
+  for (NodeConfig& n : in.nodes)
+    if (n.name == node_cfg_->name) n.init_points = int64_t(data_.init_points.size() / 3);
   if (dev_.is_cuda()) {
     // The context and anything else already on the device count against the budget.
     if (auto info = device_memory_info(dev_))
@@ -191,6 +194,8 @@ void TrainingRun::setup_plan() {
     const size_t cap = plan_.usable_bytes - plan_.fixed.context;
     MemoryAccountant::of(dev_.kind).set_cap(cap);
     log_info("memory: accounting allocator capped at ", format_bytes(cap));
+  } else {
+    MemoryAccountant::of(dev_.kind).set_cap(0);  // 0: no cap
   }
 }
 
@@ -449,6 +454,15 @@ TrainSummary TrainingRun::run() {
 
   setup_outputs();
   dev_ = resolve_device(cfg_.device);
+  // This run's cap and peaks are its own: restore the accountant's cap however the run ends,
+  // and start the peak window here (earlier work in this process does not count).
+  MemoryAccountant& acc = MemoryAccountant::of(dev_.kind);
+  struct CapRestore {
+    MemoryAccountant& acc;
+    size_t cap;
+    ~CapRestore() { acc.set_cap(cap); }
+  } restore_cap{acc, acc.cap()};
+  acc.reset_peak();
   setup_data();
   setup_plan();
   setup_model();
