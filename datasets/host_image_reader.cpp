@@ -1,15 +1,16 @@
-// Image decoding for the loaders. Files are read as bytes and decoded with cv::imdecode so that
-// a missing file and a corrupt file give different, precise errors (cv::imread says neither).
+// Image decoding for the loaders. Files are read as bytes and decoded in memory (stb, through
+// datasets/image_codec.h) so that a missing file and a corrupt file give different, precise
+// errors.
 #include "datasets/host_image_reader.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/errors.h"
+#include "datasets/image_codec.h"
 
 namespace gs {
 namespace fs = std::filesystem;
@@ -39,35 +40,33 @@ inline uint8_t to_u8(float v) {
   return static_cast<uint8_t>(std::min(255.f, std::max(0.f, v)) + 0.5f);
 }
 
-// Converts OpenCV's BGR(A)/grey(+alpha) pixels (C channels of type T, full scale `max`) to
-// RGB, compositing alpha on `bg` (0..255). Works on the decoded pixels directly and with the
-// channel count fixed at compile time: a float copy of the image, or a per-pixel switch, made
-// this cost as much as the PNG decoding itself.
+// Converts grey / grey+alpha / RGB / RGBA pixels (C channels of type T, full scale `max`, as
+// stb decodes them) to RGB, compositing alpha on `bg` (0..255). Works on the decoded pixels
+// directly and with the channel count fixed at compile time: a float copy of the image, or a
+// per-pixel switch, made this cost as much as the PNG decoding itself.
 template <class T, int C>
-void to_rgb(const cv::Mat& m, float max, const float bg[3], HostImage& img) {
+void to_rgb(const T* src, float max, const float bg[3], HostImage& img) {
   const float to255 = 255.f / max, inv_max = 1.f / max;
-  for (int y = 0; y < m.rows; ++y) {
-    const T* src = m.ptr<T>(y);
-    uint8_t* dst = &img.rgb[static_cast<size_t>(y) * img.width * 3];
-    for (int x = 0; x < m.cols; ++x, src += C, dst += 3) {
-      const float r = (C <= 2 ? src[0] : src[2]) * to255;
-      const float g = (C <= 2 ? src[0] : src[1]) * to255;
-      const float b = src[0] * to255;
-      const float a = C == 2 ? src[1] * inv_max : (C == 4 ? src[3] * inv_max : 1.f);
-      dst[0] = to_u8(r * a + bg[0] * (1.f - a));
-      dst[1] = to_u8(g * a + bg[1] * (1.f - a));
-      dst[2] = to_u8(b * a + bg[2] * (1.f - a));
-    }
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  uint8_t* dst = img.rgb.data();
+  for (size_t i = 0; i < n; ++i, src += C, dst += 3) {
+    const float r = src[0] * to255;
+    const float g = (C <= 2 ? src[0] : src[1]) * to255;
+    const float b = (C <= 2 ? src[0] : src[2]) * to255;
+    const float a = C == 2 ? src[1] * inv_max : (C == 4 ? src[3] * inv_max : 1.f);
+    dst[0] = to_u8(r * a + bg[0] * (1.f - a));
+    dst[1] = to_u8(g * a + bg[1] * (1.f - a));
+    dst[2] = to_u8(b * a + bg[2] * (1.f - a));
   }
 }
 
 template <class T>
-void to_rgb(const cv::Mat& m, float max, const float bg[3], HostImage& img) {
-  switch (m.channels()) {
-    case 1: to_rgb<T, 1>(m, max, bg, img); break;
-    case 2: to_rgb<T, 2>(m, max, bg, img); break;
-    case 3: to_rgb<T, 3>(m, max, bg, img); break;
-    default: to_rgb<T, 4>(m, max, bg, img); break;
+void to_rgb(const T* src, int channels, float max, const float bg[3], HostImage& img) {
+  switch (channels) {
+    case 1: to_rgb<T, 1>(src, max, bg, img); break;
+    case 2: to_rgb<T, 2>(src, max, bg, img); break;
+    case 3: to_rgb<T, 3>(src, max, bg, img); break;
+    default: to_rgb<T, 4>(src, max, bg, img); break;
   }
 }
 
@@ -75,35 +74,22 @@ void to_rgb(const cv::Mat& m, float max, const float bg[3], HostImage& img) {
 
 HostImage decode_host_image(const std::string& path, const std::array<float, 3>& background) {
   std::vector<char> bytes = read_bytes(path);
-  cv::Mat m;
-  try {
-    m = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data()),
-                     cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw IoError(path + ": cannot decode the image: " + e.what(),
-                  "the file is corrupt or not an image; re-export it as PNG or JPEG");
-  }
-  if (m.empty())
-    throw IoError(path + ": cannot decode the image (corrupt, truncated, or not a PNG/JPEG)",
+  DecodedImage m;
+  std::string reason;
+  if (!decode_image(bytes.data(), bytes.size(), m, reason))
+    throw IoError(path + ": cannot decode the image (corrupt, truncated, or not a PNG/JPEG: " +
+                      reason + ")",
                   "re-export the image as PNG or JPEG");
-  const int depth = m.depth();
-  if (depth != CV_8U && depth != CV_16U)
-    throw IoError(path + ": unsupported pixel depth (OpenCV depth " + std::to_string(depth) + ")",
-                  "use an 8- or 16-bit PNG, or a JPEG");
-  const int c = m.channels();
-  if (c < 1 || c > 4)
-    throw IoError(path + ": unsupported channel count " + std::to_string(c),
-                  "use a grey, RGB or RGBA image");
 
   HostImage img;
-  img.width = m.cols;
-  img.height = m.rows;
+  img.width = m.width;
+  img.height = m.height;
   img.rgb.resize(static_cast<size_t>(img.width) * img.height * 3);
   const float bg[3] = {background[0] * 255.f, background[1] * 255.f, background[2] * 255.f};
-  if (depth == CV_8U)
-    to_rgb<uint8_t>(m, 255.f, bg, img);
+  if (m.bits == 16)
+    to_rgb(m.data16(), m.channels, 65535.f, bg, img);
   else
-    to_rgb<uint16_t>(m, 65535.f, bg, img);
+    to_rgb(m.data8(), m.channels, 255.f, bg, img);
   return img;
 }
 

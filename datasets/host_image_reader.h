@@ -8,7 +8,7 @@
 
 namespace gs {
 
-// Decodes a PNG/JPEG (anything OpenCV's imgcodecs reads; grey, grey+alpha, RGB or RGBA, 8- or
+// Decodes a PNG/JPEG (or anything else stb_image reads; grey, grey+alpha, RGB or RGBA, 8- or
 // 16-bit) into 8-bit RGB, compositing straight alpha on `background` (RGB in [0, 1]).
 // EXIF orientation is ignored, as COLMAP and NeRF tools do, so pixels match the calibration.
 // Throws gs::IoError naming the file when it is missing, empty or cannot be decoded.

@@ -1,18 +1,16 @@
-// Image reading and PNG writing through OpenCV's imgcodecs. Files are read and written as bytes
-// here (imdecode/imencode) so that every failure becomes a gs::IoError naming the file, instead
-// of OpenCV's silent empty Mat and its own console warnings.
+// Image reading and PNG writing through the stb codecs (datasets/image_codec.h). Files are read
+// and written as bytes here so that every failure becomes a gs::IoError naming the file.
 #include "datasets/image_io.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-
 #include "core/errors.h"
+#include "datasets/image_codec.h"
 
 namespace gs {
 namespace fs = std::filesystem;
@@ -28,58 +26,43 @@ Image read_image(const std::string& path) {
                                 std::istreambuf_iterator<char>());
   if (bytes.empty()) throw IoError(path + ": the image file is empty", "re-export the image");
 
-  cv::Mat m;
-  try {
-    m = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1,
-                             const_cast<char*>(bytes.data())),
-                     cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw IoError(path + ": cannot decode the image: " + e.what(),
-                  "use an 8- or 16-bit PNG or a JPEG");
-  }
-  if (m.empty())
-    throw IoError(path + ": cannot decode the image (not a PNG/JPEG, or corrupt/truncated)",
+  DecodedImage m;
+  std::string reason;
+  if (!decode_image(bytes.data(), bytes.size(), m, reason))
+    throw IoError(path + ": cannot decode the image (not a PNG/JPEG, or corrupt/truncated: " +
+                      reason + ")",
                   "use an 8- or 16-bit PNG or a JPEG");
 
-  double scale = 1.0;
-  switch (m.depth()) {
-    case CV_8U: scale = 1.0 / 255.0; break;
-    case CV_16U: scale = 1.0 / 65535.0; break;
-    case CV_32F: scale = 1.0; break;
-    default:
-      throw IoError(path + ": unsupported pixel depth (OpenCV depth " +
-                        std::to_string(m.depth()) + ")",
-                    "use an 8- or 16-bit PNG or a JPEG");
-  }
-  const int in_channels = m.channels();
-  if (in_channels != 1 && in_channels != 3 && in_channels != 4)
-    throw IoError(path + ": unsupported channel count " + std::to_string(in_channels),
-                  "use a grey, RGB or RGBA image");
-  cv::Mat f;
-  m.convertTo(f, CV_32F, scale);
-
+  const int in_channels = m.channels;
   Image img;
-  img.width = f.cols;
-  img.height = f.rows;
-  img.channels = in_channels == 4 ? 4 : 3;
-  img.pixels.resize(static_cast<size_t>(img.width) * img.height * img.channels);
-  // OpenCV stores BGR(A); grey is replicated into RGB.
-  for (int y = 0; y < f.rows; ++y) {
-    const float* src = f.ptr<float>(y);
-    float* dst = &img.pixels[static_cast<size_t>(y) * img.width * img.channels];
-    for (int x = 0; x < f.cols; ++x) {
-      const float* s = src + static_cast<size_t>(x) * in_channels;
-      float* d = dst + static_cast<size_t>(x) * img.channels;
-      if (in_channels == 1) {
-        d[0] = d[1] = d[2] = s[0];
-      } else {
-        d[0] = s[2];
-        d[1] = s[1];
-        d[2] = s[0];
-        if (in_channels == 4) d[3] = s[3];
+  img.width = m.width;
+  img.height = m.height;
+  // Grey becomes RGB, grey + alpha RGBA (as OpenCV's imgcodecs, used before, read them).
+  img.channels = (in_channels == 2 || in_channels == 4) ? 4 : 3;
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  img.pixels.resize(n * img.channels);
+  auto convert = [&](const auto* src, float max) {  // divide: 255 / 255.f is exactly 1
+    for (size_t i = 0; i < n; ++i) {
+      const auto* s = src + i * in_channels;
+      float* d = &img.pixels[i * img.channels];
+      switch (in_channels) {
+        case 1: d[0] = d[1] = d[2] = s[0] / max; break;
+        case 2:
+          d[0] = d[1] = d[2] = s[0] / max;
+          d[3] = s[1] / max;
+          break;
+        default:  // stb gives RGB(A)
+          d[0] = s[0] / max;
+          d[1] = s[1] / max;
+          d[2] = s[2] / max;
+          if (in_channels == 4) d[3] = s[3] / max;
       }
     }
-  }
+  };
+  if (m.bits == 16)
+    convert(m.data16(), 65535.f);
+  else
+    convert(m.data8(), 255.f);
   return img;
 }
 
@@ -91,34 +74,15 @@ void write_png(const std::string& path, const float* pixels, int width, int heig
   if (channels != 1 && channels != 3 && channels != 4)
     throw IoError(path + ": cannot write an image with " + std::to_string(channels) +
                   " channels; PNG output takes 1, 3 or 4");
-  cv::Mat m(height, width, CV_8UC(channels));
-  auto to_byte = [](float v) {
-    if (!(v > 0.f)) return uint8_t{0};  // also NaN
-    if (v >= 1.f) return uint8_t{255};
-    return static_cast<uint8_t>(std::lround(v * 255.f));
-  };
-  for (int y = 0; y < height; ++y) {
-    uint8_t* dst = m.ptr<uint8_t>(y);
-    const float* src = pixels + static_cast<size_t>(y) * width * channels;
-    for (int x = 0; x < width; ++x) {
-      const float* s = src + static_cast<size_t>(x) * channels;
-      uint8_t* d = dst + static_cast<size_t>(x) * channels;
-      if (channels == 1) {
-        d[0] = to_byte(s[0]);
-      } else {
-        d[0] = to_byte(s[2]);  // OpenCV wants BGR(A)
-        d[1] = to_byte(s[1]);
-        d[2] = to_byte(s[0]);
-        if (channels == 4) d[3] = to_byte(s[3]);
-      }
-    }
+  std::vector<uint8_t> bytes(static_cast<size_t>(width) * height * channels);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const float v = pixels[i];
+    bytes[i] = !(v > 0.f) ? uint8_t{0}  // also NaN
+               : v >= 1.f ? uint8_t{255}
+                          : static_cast<uint8_t>(std::lround(v * 255.f));
   }
-  std::vector<uchar> encoded;
-  try {
-    if (!cv::imencode(".png", m, encoded)) throw IoError(path + ": PNG encoding failed");
-  } catch (const cv::Exception& e) {
-    throw IoError(path + ": PNG encoding failed: " + e.what());
-  }
+  const std::vector<uint8_t> encoded = encode_png(bytes.data(), width, height, channels);
+  if (encoded.empty()) throw IoError(path + ": PNG encoding failed");
 
   const std::string tmp = path + ".tmp";
   std::error_code ec;

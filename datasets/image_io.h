@@ -13,8 +13,9 @@ struct Image {
   std::vector<float> pixels;  // height × width × channels
 };
 
-// Reads a PNG, JPEG (or any format OpenCV's imgcodecs decodes) as float RGB, or RGBA when the
-// file has an alpha channel; grey images become RGB. 8- and 16-bit files are scaled to [0, 1].
+// Reads a PNG, JPEG (or any other format stb_image decodes: BMP, TGA, GIF, PSD, PNM) as float
+// RGB, or RGBA when the file has an alpha channel; grey images become RGB, grey + alpha RGBA.
+// 8- and 16-bit files are scaled to [0, 1].
 // Throws gs::IoError naming the file when it is missing or cannot be decoded.
 Image read_image(const std::string& path);
 

@@ -7,8 +7,10 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libglm-dev catch2 libomp-dev
-  # Only the OpenCV components gstrain uses: libopencv-dev drags in GUI and video stacks.
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-calib3d-dev
+  # Only the OpenCV components gstrain uses: libopencv-dev drags in GUI and video stacks, and
+  # imgcodecs GDAL with ~150 shared libraries. Images are decoded/encoded with stb (headers only).
+  libopencv-core-dev libopencv-imgproc-dev libopencv-calib3d-dev
+  libstb-dev
 )
 
 missing=()

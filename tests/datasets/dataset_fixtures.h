@@ -4,17 +4,18 @@
 #pragma once
 
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "datasets/image_codec.h"
 #include "rasterizer/camera.h"
 
 namespace gs::test {
@@ -49,19 +50,18 @@ inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// Writes an image given as RGB(A) rows (OpenCV wants BGR(A)); the format follows the extension.
+// Writes an image given as RGB(A) rows: JPEG (quality 95) for a .jpg/.jpeg extension, else PNG.
 inline void write_image(const std::string& path, int w, int h, int channels,
                         const std::vector<uint8_t>& rgba) {
   fs::create_directories(fs::path(path).parent_path());
-  cv::Mat m(h, w, channels == 4 ? CV_8UC4 : CV_8UC3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const uint8_t* s = &rgba[(size_t(y) * w + x) * channels];
-      uint8_t* d = m.ptr<uint8_t>(y) + size_t(x) * channels;
-      d[0] = s[2], d[1] = s[1], d[2] = s[0];
-      if (channels == 4) d[3] = s[3];
-    }
-  cv::imwrite(path, m);
+  std::string ext = fs::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::vector<uint8_t> bytes = ext == ".jpg" || ext == ".jpeg"
+                                         ? encode_jpeg(rgba.data(), w, h, channels, 95)
+                                         : encode_png(rgba.data(), w, h, channels);
+  if (bytes.empty()) throw std::runtime_error("write_image: cannot encode " + path);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 
 // A uniformly coloured RGB image.
