@@ -25,7 +25,15 @@ struct TileSplat {
   Sym2<T> conic;
   T mx, my, opacity, depth;
   T color[3];
+  // Below this power, α = o·exp(power) is surely under 1/255 (with a margin far above
+  // rounding), so the pixel loops skip the exp; near it, splat_alpha decides exactly as on CUDA.
+  T min_power;
 };
+
+template <class T>
+inline bool surely_skipped(const TileSplat<T>& sp, T dx, T dy) {
+  return splat_power(sp.conic, dx, dy) < sp.min_power;
+}
 
 // Gradient accumulated for one Gaussian over one tile's pixels, flushed once per tile.
 template <class T>
@@ -54,6 +62,9 @@ void load_tile(const RasterForwardT<T>& f, const T* colors, int64_t begin, int64
     s.opacity = f.opacity[id];
     s.depth = f.view_depth[id];
     for (int c = 0; c < 3; ++c) s.color[c] = colors[id * 3 + c];
+    s.min_power = s.opacity > T(0)
+                      ? T(std::log(rmath::kBlendAlphaMin / double(s.opacity)) - 1e-3)
+                      : T(0);
   }
 }
 
@@ -129,6 +140,7 @@ void blend_forward(const GaussianInputsT<T>& g, const RasterSettings& s, RasterF
           const T fx = T(px) + T(0.5), fy = T(py) + T(0.5);
           for (int64_t j = 0; j < count && !pb.done; ++j) {
             const TileSplat<T>& sp = splats[j];
+            if (surely_skipped(sp, fx - sp.mx, fy - sp.my)) continue;
             const T alpha = splat_alpha(sp.conic, sp.opacity, fx - sp.mx, fy - sp.my);
             if (alpha > T(0)) pb.add(int32_t(j), alpha, sp.color, sp.depth);
           }
@@ -256,6 +268,7 @@ RasterGradientsT<T> rasterize_backward_cpu(const GaussianInputsT<T>& g, const Ca
           for (int32_t j = f.n_contrib[pix] - 1; j >= 0; --j) {
             const TileSplat<T>& sp = splats[j];
             const T dx = fx - sp.mx, dy = fy - sp.my;
+            if (surely_skipped(sp, dx, dy)) continue;
             const T alpha = splat_alpha(sp.conic, sp.opacity, dx, dy);
             if (!(alpha > T(0))) continue;
             TileGrad<T>& acc = grads[j];
