@@ -358,7 +358,9 @@ void TrainingRun::step_with_recovery(int step) {
 
 void TrainingRun::maybe_densify(int step) {
   const DensifyConfig& d = cfg_.densify;
-  if (step <= d.stop && step > d.start && d.every > 0 && step % d.every == 0) {
+  const int last = cfg_.train.iterations;
+  // Nothing is densified at the very last step: the new Gaussians would never be trained.
+  if (step <= d.stop && step > d.start && d.every > 0 && step % d.every == 0 && step < last) {
     DensifySettings s;
     s.grad_threshold = node_cfg_->grad_threshold;
     s.percent_dense = d.percent_dense;
@@ -377,7 +379,10 @@ void TrainingRun::maybe_densify(int step) {
                   r.candidates, r.threshold_used);
     events_.push_back(buf);
   }
-  if (d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0 && step <= d.stop) {
+  // An opacity reset needs steps to recover from (graphdeco's 3k-step run would otherwise end
+  // right after one, all opacities at 0.01): skip it with less than a third of an interval left.
+  if (d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0 && step <= d.stop &&
+      step + d.opacity_reset_every / 3 <= last) {
     reset_opacity(*gauss_);
     events_.push_back("opacity reset at step " + std::to_string(step));
   }
