@@ -93,6 +93,7 @@ class TrainingRun {
   void maybe_densify(int step);
   void log_step(int step);
   void save(int step, const std::string& why);
+  void log_test(int step);
   void export_ply(int step);
   void finish(TrainSummary& summary, int last_step);
   nlohmann::json trainer_state() const;
@@ -436,6 +437,23 @@ void TrainingRun::log_step(int step) {
   train_log_->write(j);
 }
 
+// Held-out views mid-run (no images written): one train.jsonl line with the test metrics.
+void TrainingRun::log_test(int step) {
+  if (data_.test.empty()) return;
+  const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_, "");
+  nlohmann::ordered_json j;
+  j["step"] = step;
+  j["test_psnr"] = ev.psnr;
+  j["test_ssim"] = ev.ssim;
+  j["test_views"] = ev.views;
+  j["gaussians"] = gauss_->count();
+  train_log_->write(j);
+  char buf[160];
+  std::snprintf(buf, sizeof(buf), "test at step %d: PSNR %.2f dB, SSIM %.4f over %zu views", step,
+                ev.psnr, ev.ssim, ev.views);
+  progress_->message(buf);
+}
+
 void TrainingRun::save(int step, const std::string& why) {
   save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, {gauss_.get()}, trainer_state());
   log_info("checkpoint saved at step ", step, " (", why, ")");
@@ -503,6 +521,8 @@ TrainSummary TrainingRun::run() {
       progress_->update(ps);
       if (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0 && step != last)
         save(step, "periodic");
+      if (cfg_.train.test_every > 0 && step % cfg_.train.test_every == 0 && step != last)
+        log_test(step);
       const bool stop_here = opt_.stop_after > 0 && step >= opt_.stop_after && step != last;
       if (g_interrupted || stop_here) {
         progress_->finish();

@@ -162,3 +162,28 @@ TEST_CASE("gstrain trains the embedded scene, stops with --stop-after and resume
   CHECK(m["iterations"] == 60);
   CHECK(m["test"]["views"].get<int>() > 0);
 }
+
+TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][train]") {
+  TempDir dir;
+  const std::string common =
+      "--config static_12gb.yaml --device cpu --out run --no-progress "
+      "--set train.iterations=100000 --set train.log_every=10 --set data.width=64 "
+      "--set data.height=64";
+  // Start, wait until training has logged a step (the handler is installed by then), then
+  // send SIGINT as a terminal's Ctrl-C would.
+  const std::string script =
+      "cd '" + dir.path.string() + "' && ('" + gstrain() + "' " + common +
+      " >out.txt 2>err.txt & pid=$!; for i in $(seq 1 600); do "
+      "[ -s run/train.jsonl ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; "
+      "echo $? > code.txt)";
+  REQUIRE(std::system(script.c_str()) == 0);
+  INFO(read_text(dir.file("err.txt")));
+  CHECK(read_text(dir.file("code.txt")) == "130\n");
+  CHECK(fs::exists(dir.file("run/checkpoints/latest.ckpt")));
+  CHECK(read_text(dir.file("err.txt")).find("--resume") != std::string::npos);
+  // The checkpoint is a valid start: resume and stop right after.
+  const Result again = run_in(dir, common + " --resume --stop-after 1");
+  INFO(again.err);
+  CHECK(again.code == 130);
+  CHECK(again.err.find("resumed") != std::string::npos);
+}
