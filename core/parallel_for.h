@@ -24,7 +24,23 @@ __global__ void parallel_for_kernel(size_t n, F fn) {
 }  // namespace gs::detail
 #endif
 
+// Under nvcc, parallel_for (and the shared *_impl.h bodies that call it, via these macros) live
+// in an inline namespace of their own. A .cpp and a .cu that instantiate it with the same functor
+// type (ProjectKernel<float>, ShForwardKernel<float>, …) or include the same inline function
+// (accumulate_densify_stats_impl, u8_to_float_impl) would otherwise emit two different bodies
+// under one mangled name: an ODR violation where the linker keeps one of the weak copies, so
+// wherever the call is not inlined (e.g. a -O0 build) one backend runs the other's loop.
+// Host objects keep their symbols unchanged.
+#if defined(__CUDACC__)
+#define GS_BACKEND_NS_BEGIN inline namespace cuda_tu {
+#define GS_BACKEND_NS_END }
+#else
+#define GS_BACKEND_NS_BEGIN
+#define GS_BACKEND_NS_END
+#endif
+
 namespace gs {
+GS_BACKEND_NS_BEGIN
 
 template <class F>
 void parallel_for(const Device& device, size_t n, F fn) {
@@ -43,4 +59,5 @@ void parallel_for(const Device& device, size_t n, F fn) {
 #endif
 }
 
+GS_BACKEND_NS_END
 }  // namespace gs

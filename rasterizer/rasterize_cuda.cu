@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "core/buffer.h"
 #include "core/cuda_check.h"
@@ -283,22 +284,32 @@ RasterForward rasterize_forward_cuda(const Device& dev, const GaussianInputs& g,
                                               offsets.data(), keys.data(), ids.data()});
       rects.reset();
       offsets.reset();
-      Buffer<uint64_t> sorted_keys(dev, size_t(total), kCat);
-      f.sorted_ids = Buffer<int32_t>(dev, size_t(total), kCat);
+      // Sort with CUB's DoubleBuffer interface: keys + ids and one alternate of each, 24 B per
+      // instance as the memory model counts them (memory_model.h bytes_per_instance). The
+      // pointer-pair interface needs separate output arrays *and* temp storage holding its own
+      // alternate buffers (~36 B per instance at the peak).
+      Buffer<uint64_t> keys_alt(dev, size_t(total), kCat);
+      Buffer<int32_t> ids_alt(dev, size_t(total), kCat);
+      cub::DoubleBuffer<uint64_t> key_buf(keys.data(), keys_alt.data());
+      cub::DoubleBuffer<int32_t> id_buf(ids.data(), ids_alt.data());
       // Only the bits that can be set: the depth word and the tile id (padding id = tiles).
       const int end_bit = 32 + bit_width(tiles);
       size_t temp_bytes = 0;
-      GS_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, keys.data(),
-                                                    sorted_keys.data(), ids.data(),
-                                                    f.sorted_ids.data(), total, 0, end_bit));
+      GS_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, temp_bytes, key_buf, id_buf, total,
+                                                    0, end_bit));
       {
         Buffer<uint8_t> temp(dev, temp_bytes, kCat);
-        GS_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.data(), temp_bytes, keys.data(),
-                                                      sorted_keys.data(), ids.data(),
-                                                      f.sorted_ids.data(), total, 0, end_bit));
+        GS_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.data(), temp_bytes, key_buf, id_buf,
+                                                      total, 0, end_bit));
       }
+      // The sorted data is wherever the selectors point now; free the other halves.
+      Buffer<uint64_t> sorted_keys = key_buf.Current() == keys.data() ? std::move(keys)
+                                                                      : std::move(keys_alt);
+      f.sorted_ids = id_buf.Current() == ids.data() ? std::move(ids) : std::move(ids_alt);
       keys.reset();
+      keys_alt.reset();
       ids.reset();
+      ids_alt.reset();
       parallel_for(dev, size_t(total),
                    TileRangesKernel{size_t(total), uint32_t(tiles), sorted_keys.data(),
                                     f.tile_ranges.data()});

@@ -8,6 +8,7 @@
 #include "core/parallel_for.h"
 
 namespace gs {
+GS_BACKEND_NS_BEGIN  // one symbol per backend (see core/parallel_for.h)
 
 inline void accumulate_densify_stats_impl(const Device& device, size_t n, const float* grad2d,
                                           const int32_t* radii, float sx, float sy, float* accum,
@@ -22,4 +23,5 @@ inline void accumulate_densify_stats_impl(const Device& device, size_t n, const 
   });
 }
 
+GS_BACKEND_NS_END
 }  // namespace gs
