@@ -250,7 +250,8 @@ MemoryPlan plan_memory(const PlanInputs& in, const MemoryModel& model) {
   }
 
   // The ladder, cheapest quality loss first: stream images from the host, lower SH of
-  // low-priority nodes, lower the resolution, then cap Gaussians below their initial points.
+  // low-priority nodes, start nodes with fewer Gaussians than their initial points (down to a
+  // floor; densification grows them back up to the cap), then lower the resolution.
   for (;;) {
     const double available = evaluate(in, model, st, plan);
     if (nodes_fit(plan, st, available)) {
@@ -263,21 +264,21 @@ MemoryPlan plan_memory(const PlanInputs& in, const MemoryModel& model) {
       continue;
     }
     if (lower_sh_step(in, st, plan.degrade)) continue;
-    if (lower_resolution_step(st, plan.degrade)) continue;
     if (!st.accept_below_init) {
-      st.accept_below_init = true;
-      evaluate(in, model, st, plan);
-      for (const NodePlan& n : plan.nodes)
-        if (holds_gaussians(n.kind) && n.max_gaussians < n.init_points)
-          plan.degrade.push_back("cap node '" + n.name + "' at " + std::to_string(n.max_gaussians) +
-                                 " Gaussians, below its " + std::to_string(n.init_points) +
-                                 " initial points (they will be subsampled)");
+      st.accept_below_init = true;  // the per-node caps are logged once the plan fits
       continue;
     }
+    if (lower_resolution_step(st, plan.degrade)) continue;
     plan.fits = false;
     plan.refusal = refusal_text(in, plan);
     break;
   }
+  if (plan.fits && st.accept_below_init)
+    for (const NodePlan& n : plan.nodes)
+      if (holds_gaussians(n.kind) && n.max_gaussians < n.init_points)
+        plan.degrade.push_back("cap node '" + n.name + "' at " + std::to_string(n.max_gaussians) +
+                               " Gaussians, below its " + std::to_string(n.init_points) +
+                               " initial points (they will be subsampled)");
 
   size_t gaussian_bytes = 0;
   for (const NodePlan& n : plan.nodes) gaussian_bytes += size_t(n.max_gaussians) * n.cost.total();

@@ -100,7 +100,7 @@ class TrainingRun {
   size_t persistent_bytes() const;
   size_t predicted_peak() const;
 
-  const Config cfg_;
+  Config cfg_;  // not const: the plan may lower data.width/height
   const TrainerOptions opt_;
   const std::string out_;
   Device dev_;
@@ -186,10 +186,15 @@ void TrainingRun::setup_plan() {
   plan_ = plan_memory(in, model_);
   log_info(format_plan_table(plan_, cfg_.source_file + " on " + dev_.name()));
   if (!plan_.fits) throw PlanDoesNotFit(plan_.refusal);
-  if (plan_.width != in.width || plan_.height != in.height)
-    throw PlanDoesNotFit("the plan lowered the training resolution to " +
-                             std::to_string(plan_.width) + "x" + std::to_string(plan_.height),
-                         "set data.width/data.height to that (or raise memory.budget_gb)");
+  if (plan_.width != in.width || plan_.height != in.height) {
+    // The last rung of the ladder: train at the planned resolution rather than not at all.
+    log_warn("memory: the budget needs a lower training resolution: reloading the data at ",
+             plan_.width, "x", plan_.height, " (raise memory.budget_gb to keep ", in.width, "x",
+             in.height, ")");
+    cfg_.data.width = plan_.width;
+    cfg_.data.height = plan_.height;
+    setup_data();
+  }
   for (const std::string& d : plan_.degrade) events_.push_back("degrade: " + d);
   if (cfg_.memory.enforce) {
     const size_t cap = plan_.usable_bytes - plan_.fixed.context;
