@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <random>
 #include <unordered_map>
@@ -29,14 +30,26 @@ std::vector<float> mean_sq_dist_knn(const std::vector<float>& pts, int k) {
       lo[a] = std::min(lo[a], pts[3 * i + a]);
       hi[a] = std::max(hi[a], pts[3 * i + a]);
     }
-  // Cell size so that a cell holds a few points on average.
+  // Cell size so that a cell holds a few points on average, over the axes the points actually
+  // spread along (collinear or planar sets, common for synthetic or aerial data, would
+  // otherwise get microscopic cells and a search over millions of empty ones).
+  float ext[3], max_ext = 0;
+  for (int a = 0; a < 3; ++a) max_ext = std::max(max_ext, ext[a] = hi[a] - lo[a]);
   double vol = 1;
-  for (int a = 0; a < 3; ++a) vol *= std::max(double(hi[a] - lo[a]), 1e-6);
-  const float cell = float(std::cbrt(vol * 4.0 / double(m)));
+  int dims = 0;
+  for (int a = 0; a < 3; ++a)
+    if (ext[a] > 1e-6f * max_ext) {
+      vol *= double(ext[a]);
+      ++dims;
+    }
+  const float cell = dims == 0 ? 1.0f : float(std::pow(vol * 4.0 / double(m), 1.0 / dims));
+  auto coord = [&](float v, int a) { return int(std::floor((v - lo[a]) / cell)); };
+  int cells[3];  // grid size per axis; coordinates outside [0, cells) hold no points
+  for (int a = 0; a < 3; ++a) cells[a] = coord(hi[a], a) + 1;
+  const int max_cells = std::max({cells[0], cells[1], cells[2]});
   auto key = [&](int x, int y, int z) {
     return (int64_t(x) * 73856093) ^ (int64_t(y) * 19349663) ^ (int64_t(z) * 83492791);
   };
-  auto coord = [&](float v, int a) { return int(std::floor((v - lo[a]) / cell)); };
   std::unordered_map<int64_t, std::vector<uint32_t>> grid;
   grid.reserve(m);
   for (size_t i = 0; i < m; ++i)
@@ -47,30 +60,36 @@ std::vector<float> mean_sq_dist_knn(const std::vector<float>& pts, int k) {
   for (int64_t ii = 0; ii < int64_t(m); ++ii) {
     const size_t i = size_t(ii);
     const float* p = &pts[3 * i];
-    const int cx = coord(p[0], 0), cy = coord(p[1], 1), cz = coord(p[2], 2);
-    std::vector<float> best;  // k smallest squared distances, sorted
-    // Grow the search shell until k neighbours are found and the shell is beyond the k-th.
-    for (int r = 1;; ++r) {
-      best.clear();
-      for (int dx = -r; dx <= r; ++dx)
-        for (int dy = -r; dy <= r; ++dy)
-          for (int dz = -r; dz <= r; ++dz) {
-            auto it = grid.find(key(cx + dx, cy + dy, cz + dz));
+    const int c[3] = {coord(p[0], 0), coord(p[1], 1), coord(p[2], 2)};
+    std::vector<float> best;  // squared distances of every point seen so far
+    // Visit shells of cells at Chebyshev distance r = 0, 1, 2, … (clamped to the grid) until
+    // k neighbours are found and the k-th is within the searched reach, or the grid is done.
+    for (int r = 0;; ++r) {
+      int from[3], to[3];
+      for (int a = 0; a < 3; ++a) {
+        from[a] = std::max(-r, -c[a]);
+        to[a] = std::min(r, cells[a] - 1 - c[a]);
+      }
+      for (int dx = from[0]; dx <= to[0]; ++dx)
+        for (int dy = from[1]; dy <= to[1]; ++dy)
+          for (int dz = from[2]; dz <= to[2]; ++dz) {
+            if (std::max({std::abs(dx), std::abs(dy), std::abs(dz)}) != r) continue;
+            auto it = grid.find(key(c[0] + dx, c[1] + dy, c[2] + dz));
             if (it == grid.end()) continue;
             for (uint32_t j : it->second) {
               if (j == i) continue;
               const float* q = &pts[3 * size_t(j)];
-              const float d2 = (p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) +
-                               (p[2] - q[2]) * (p[2] - q[2]);
-              best.push_back(d2);
+              best.push_back((p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) +
+                             (p[2] - q[2]) * (p[2] - q[2]));
             }
           }
+      const bool searched_all = r >= max_cells;
       if (int(best.size()) >= k) {
         std::partial_sort(best.begin(), best.begin() + k, best.end());
-        // Points within r·cell of p are all inside the searched cells.
+        // Every point within r·cell of p lies in the cells searched so far.
         const float reach = float(r) * cell;
-        if (best[size_t(k) - 1] <= reach * reach || r > 64) break;
-      } else if (r > 64) {
+        if (best[size_t(k) - 1] <= reach * reach || searched_all) break;
+      } else if (searched_all) {
         break;
       }
     }
