@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/device.h"
+#include "core/memory_accounting.h"
 #include "datasets/scene_generator.h"
 #include "trainer/config.h"
 #include "trainer/gaussian_cloud.h"
@@ -226,4 +227,31 @@ TEST_CASE("CUDA training learns the tiny scene as well as the CPU", "[train][cud
       run_training(tiny_config(scene, dir.sub("split"), 500, {"device=cuda"}), resume);
   CHECK(rest.iterations_done == 500);
   CHECK(std::abs(rest.test_psnr - gpu.test_psnr) < 1.0);
+}
+
+TEST_CASE("an allocation refused mid-training is recovered: prune, re-plan, retry, log",
+          "[train]") {
+  TempDir dir;
+  const std::string scene = make_scene(dir);
+  // Refuse two raster allocations some way into the run, as a device that ran out of memory
+  // would: the run must prune, retry the step and finish.
+  MemoryAccountant& acc = MemoryAccountant::of(DeviceKind::CPU);
+  int raster_allocs = 0, refused = 0;
+  acc.set_fault_injector([&](MemCategory c, size_t) {
+    if (c != MemCategory::raster) return false;
+    if (++raster_allocs < 1500 || refused >= 2) return false;
+    ++refused;
+    return true;
+  });
+  TrainSummary s;
+  REQUIRE_NOTHROW(s = run_training(tiny_config(scene, dir.sub("oom"), 300), quiet()));
+  acc.set_fault_injector(nullptr);
+  CHECK(refused == 2);
+  CHECK(s.iterations_done == 300);
+  CHECK(s.test_psnr > 18.0);
+  int recoveries = 0;
+  for (const nlohmann::json& e : read_jsonl(dir.sub("oom") + "/memory.jsonl"))
+    for (const auto& ev : e["events"])
+      if (ev.get<std::string>().find("recovered OOM") != std::string::npos) ++recoveries;
+  CHECK(recoveries == 2);
 }
