@@ -129,6 +129,7 @@ class TrainingRun {
 
   // Per-step results for logging.
   LossResult last_loss_;
+  double last_psnr_ = 0;
   size_t last_instances_ = 0, last_visible_ = 0;
   std::chrono::steady_clock::time_point t_start_, t_log_;
   int steps_since_log_ = 0;
@@ -302,6 +303,9 @@ void TrainingRun::train_step(int step) {
   sh_to_color_backward(dev_, n, degree, active, g.params(GaussianParam::sh),
                        g.params(GaussianParam::means), campos.data(), grads.v_colors.data(),
                        v_sh_.data(), grads.v_means.data());
+  // The training-view PSNR for the console and train.jsonl, on the steps that report it.
+  if (step % std::max(cfg_.train.log_every, 1) == 0 || step == first_step_)
+    last_psnr_ = psnr(dev_, cam.width, cam.height, fwd.rgb.data(), target_.data());
   last_instances_ = fwd.stats.instances;
   last_visible_ = fwd.stats.visible;
 
@@ -434,6 +438,7 @@ void TrainingRun::log_step(int step) {
   j["loss"] = last_loss_.loss;
   j["l1"] = last_loss_.l1;
   j["ssim"] = last_loss_.ssim;
+  j["psnr"] = last_psnr_;
   j["gaussians"] = gauss_->count();
   j["visible"] = last_visible_;
   j["instances"] = last_instances_;
@@ -519,7 +524,7 @@ TrainSummary TrainingRun::run() {
       ps.step = step;
       ps.total = last;
       ps.loss = last_loss_.loss;
-      ps.psnr = last_loss_.l1 > 0 ? -10.0 * std::log10(std::max(last_loss_.l1 * last_loss_.l1, 1e-12)) : 0;
+      ps.psnr = last_psnr_;
       ps.gaussians = gauss_->count();
       ps.memory_bytes = MemoryAccountant::of(dev_.kind).current_total();
       ps.budget_bytes = plan_.budget_bytes;
