@@ -72,8 +72,10 @@ size_t MemoryMonitor::log(const MemoryLogEntry& e) {
   const size_t limit = s.cap_bytes ? std::min(s.cap_bytes, budget_bytes_) : budget_bytes_;
   if (limit > 0 && double(s.peak_total) > 0.9 * double(limit)) {
     if (!warned_)
-      log_warn("memory: peak ", format_bytes(s.peak_total), " is above 90% of the budget (",
-               format_bytes(limit), ") at step ", e.step);
+      log_warn("memory: peak ", format_bytes(s.peak_total), " at step ", e.step,
+               " is above 90% of the usable budget (", format_bytes(limit), " of ",
+               format_bytes(budget_bytes_),
+               "); growth is limited to what fits, and a refused allocation is recovered");
     warned_ = true;
   } else {
     warned_ = false;
