@@ -17,9 +17,7 @@ class Buffer {
  public:
   Buffer() = default;
   Buffer(const Device& device, size_t count, MemCategory category)
-      : device_(device), category_(category), count_(count) {
-    data_ = static_cast<T*>(allocate_accounted(device, category, bytes()));
-  }
+      : Buffer(device, count, category, /*zeroed=*/false) {}
   // Allocates and uploads a host vector.
   static Buffer from_host(const Device& device, const std::vector<T>& host, MemCategory category) {
     Buffer b(device, host.size(), category);
@@ -27,12 +25,7 @@ class Buffer {
     return b;
   }
   static Buffer zeros(const Device& device, size_t count, MemCategory category) {
-    Buffer b;
-    b.device_ = device;
-    b.category_ = category;
-    b.count_ = count;
-    b.data_ = static_cast<T*>(allocate_accounted(device, category, b.bytes(), /*zeroed=*/true));
-    return b;
+    return Buffer(device, count, category, /*zeroed=*/true);
   }
 
   Buffer(const Buffer&) = delete;
@@ -95,6 +88,10 @@ class Buffer {
   const T& operator[](size_t i) const { return data_[i]; }
 
  private:
+  Buffer(const Device& device, size_t count, MemCategory category, bool zeroed)
+      : device_(device), category_(category), count_(count) {
+    data_ = static_cast<T*>(allocate_accounted(device, category, bytes(), zeroed));
+  }
   void swap(Buffer& o) noexcept {
     std::swap(device_, o.device_);
     std::swap(category_, o.category_);

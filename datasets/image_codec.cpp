@@ -4,14 +4,7 @@
 
 #include <climits>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#define STBI_NO_STDIO
-#define STBI_WRITE_NO_STDIO
-#include <stb_image.h>
-#include <stb_image_write.h>
-#pragma GCC diagnostic pop
+#include "datasets/stb_include.h"
 
 namespace gs {
 

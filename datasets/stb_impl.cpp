@@ -1,23 +1,5 @@
-// The one translation unit that compiles the header-only stb image decoder and encoder
-// (Debian's libstb-dev; image_codec.cpp is their only user). stb's own code is not warning-clean
-// under -Wall -Wextra, so its warnings are silenced here, and only here.
-#pragma GCC diagnostic push
-// GCC 12 at -O0..-O3 flags only missing-field-initializers in stb v2.27 / v1.16; the others are
-// what other compiler versions have been seen to flag.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wtype-limits"
-
+// The one translation unit that compiles the stb image decoder and encoder (image_codec.cpp is
+// their only user).
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
-// Nothing here reads or writes files: callers pass bytes, so errors can name the file.
-#define STBI_NO_STDIO
-#define STBI_WRITE_NO_STDIO
-#include <stb_image.h>
-#include <stb_image_write.h>
-
-#pragma GCC diagnostic pop
+#include "datasets/stb_include.h"

@@ -35,7 +35,8 @@ inline bool surely_skipped(const TileSplat<T>& sp, T dx, T dy) {
   return splat_power(sp.conic, dx, dy) < sp.min_power;
 }
 
-// Gradient accumulated for one Gaussian over one tile's pixels, flushed once per tile.
+// Gradient of one tile instance (one Gaussian over one tile's pixels); summed per Gaussian in
+// instance order after the tile loop.
 template <class T>
 struct TileGrad {
   T mean2d[2], absgrad[2], conic[3], opacity, color[3], depth;

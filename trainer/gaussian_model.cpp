@@ -118,16 +118,16 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
                 "subsample the initial points to the planned cap");
   const size_t n = cloud.size();
   const int kc = sh_coeff_count(sh_degree_), kin = cloud.coeffs();
+  // Rows past both the old and the new count are never read (and are untouched zero pages on
+  // the CPU, which should stay uncommitted).
+  const size_t rows = std::max(count_, n);
   with_host_arrays(
       [&](ModelHostArrays& a) {
         for (int g = 0; g < kNumGaussianParams; ++g) {
           const size_t row = group_row_floats(GaussianParam(g), sh_degree_);
-          // Rows past both the old and the new count are never read (and are untouched zero
-          // pages on the CPU, which should stay uncommitted).
-          const size_t rows = std::max(count_, n) * row;
-          std::fill(a.params[g], a.params[g] + rows, 0.0f);
-          std::fill(a.adam_m[g], a.adam_m[g] + rows, 0.0f);
-          std::fill(a.adam_v[g], a.adam_v[g] + rows, 0.0f);
+          std::fill(a.params[g], a.params[g] + rows * row, 0.0f);
+          std::fill(a.adam_m[g], a.adam_m[g] + rows * row, 0.0f);
+          std::fill(a.adam_v[g], a.adam_v[g] + rows * row, 0.0f);
         }
         std::copy(cloud.means.begin(), cloud.means.end(), a.params[int(GaussianParam::means)]);
         std::copy(cloud.log_scales.begin(), cloud.log_scales.end(),
@@ -141,12 +141,11 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
           for (int k = 0; k < std::min(kc, kin); ++k)
             for (int c = 0; c < 3; ++c)
               sh[(i * kc + k) * 3 + c] = cloud.sh[(i * kin + k) * 3 + c];
-        const size_t stat_rows = std::max(count_, n);
-        std::fill(a.absgrad_accum, a.absgrad_accum + stat_rows, 0.0f);
-        std::fill(a.grad_count, a.grad_count + stat_rows, 0.0f);
-        std::fill(a.max_radius, a.max_radius + stat_rows, 0.0f);
+        std::fill(a.absgrad_accum, a.absgrad_accum + rows, 0.0f);
+        std::fill(a.grad_count, a.grad_count + rows, 0.0f);
+        std::fill(a.max_radius, a.max_radius + rows, 0.0f);
       },
-      true, std::max(count_, n));
+      true, rows);
   count_ = n;
 }
 

@@ -2,8 +2,6 @@
 // file, camera and field for each kind of bad one.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -13,27 +11,14 @@
 
 #include "core/errors.h"
 #include "datasets/cameras_json.h"
+#include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::TempDir;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_cam_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 json good_camera(const std::string& name) {
   // A rotation of 90° about z, then a translation.
   return {{"name", name},     {"width", 64}, {"height", 48}, {"fx", 50.5}, {"fy", 51},
@@ -43,7 +28,7 @@ json good_camera(const std::string& name) {
 }
 
 std::string write_json(const TempDir& dir, const std::string& name, const json& doc) {
-  const std::string path = dir.file(name);
+  const std::string path = dir / name;
   std::ofstream(path) << doc.dump();
   return path;
 }
@@ -63,7 +48,7 @@ void expect_error(const std::string& path, const std::vector<std::string>& needl
 }  // namespace
 
 TEST_CASE("cameras JSON reads good files and round-trips through the writer", "[io][cameras]") {
-  TempDir dir;
+  TempDir dir("cam");
   const std::string path =
       write_json(dir, "cams.json", {{"cameras", {good_camera("a"), good_camera("b")}}});
   const auto cams = read_cameras_json(path);
@@ -83,7 +68,7 @@ TEST_CASE("cameras JSON reads good files and round-trips through the writer", "[
   odd.name = "odd";
   odd.fx = 0.1f;  // not exactly representable in JSON's decimal: must still round-trip
   odd.cx = 1.0f / 3.0f;
-  const std::string out = dir.file("written.json");
+  const std::string out = dir / "written.json";
   write_cameras_json(out, {cams[0], odd});
   CHECK_FALSE(fs::exists(out + ".tmp"));
   const auto back = read_cameras_json(out);
@@ -95,15 +80,15 @@ TEST_CASE("cameras JSON reads good files and round-trips through the writer", "[
 }
 
 TEST_CASE("cameras JSON errors name the file, camera and field", "[io][cameras]") {
-  TempDir dir;
+  TempDir dir("cam");
   auto with = [&](const std::string& file, const std::function<void(json&)>& edit) {
     json cam = good_camera("cam_x");
     edit(cam);
     return write_json(dir, file, {{"cameras", {good_camera("first"), cam}}});
   };
-  SECTION("missing file") { expect_error(dir.file("none.json"), {"not found"}); }
+  SECTION("missing file") { expect_error((dir / "none.json"), {"not found"}); }
   SECTION("invalid JSON") {
-    const std::string path = dir.file("syntax.json");
+    const std::string path = dir / "syntax.json";
     std::ofstream(path) << "{\"cameras\": [ {\"name\": \"a\", } ]";
     expect_error(path, {"invalid JSON"});
   }
@@ -159,7 +144,7 @@ TEST_CASE("cameras JSON errors name the file, camera and field", "[io][cameras]"
   }
   SECTION("non-finite values") {
     // JSON has no NaN literal; a literal past the double range is refused by the parser.
-    const std::string path = dir.file("inf.json");
+    const std::string path = dir / "inf.json";
     std::string text = json{{"cameras", {good_camera("x")}}}.dump();
     text.replace(text.find("\"cx\":32"), 7, "\"cx\":1e999");
     std::ofstream(path) << text;

@@ -2,7 +2,6 @@
 // trip, byte-identical determinism per seed, dynamic-scene times and motion, points3d.ply, bad
 // options, and the gsgen command line.
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -20,26 +19,13 @@
 #include "core/errors.h"
 #include "datasets/image_io.h"
 #include "datasets/scene_generator.h"
+#include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_gen_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string sub(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -84,10 +70,10 @@ std::vector<std::string> all_files(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("generator: writes a NeRF-synthetic dataset with the documented schema", "[gen]") {
-  TempDir dir;
+  TempDir dir("gen");
   const GeneratedSceneOptions o = small();
-  generate_scene(dir.sub("scene"), o);
-  const fs::path root = dir.path / "scene";
+  generate_scene((dir / "scene"), o);
+  const fs::path root = dir.path() / "scene";
   // Nothing else is left behind (no .tmp files).
   std::vector<std::string> expect = {"points3d.ply", "transforms_test.json", "transforms_train.json"};
   for (int i = 0; i < 6; ++i) expect.push_back("train/r_" + std::to_string(i) + ".png");
@@ -131,15 +117,15 @@ TEST_CASE("generator: writes a NeRF-synthetic dataset with the documented schema
 }
 
 TEST_CASE("generator: the camera round trip through the Blender JSON matrix is exact", "[gen]") {
-  TempDir dir;
+  TempDir dir("gen");
   const GeneratedSceneOptions o = small();
-  generate_scene(dir.sub("scene"), o);
+  generate_scene((dir / "scene"), o);
   const std::vector<GeneratedView> views = generated_views(o);
   REQUIRE(views.size() == 8);
   const synth::Scene scene = synth::build_scene("static", o.seed);
   size_t k = 0;
   for (const std::string split : {"train", "test"}) {
-    const nlohmann::json j = read_json(dir.sub("scene/transforms_" + split + ".json"));
+    const nlohmann::json j = read_json(dir / "scene/transforms_" + split + ".json");
     const float fx = static_cast<float>(0.5 * o.width / std::tan(0.5 * j["camera_angle_x"].get<double>()));
     for (const nlohmann::json& f : j["frames"]) {
       const GeneratedView& v = views[k++];
@@ -189,33 +175,33 @@ TEST_CASE("generator: the camera round trip through the Blender JSON matrix is e
 }
 
 TEST_CASE("generator: same seed gives byte-identical files, another seed differs", "[gen]") {
-  TempDir dir;
-  generate_scene(dir.sub("a"), small("static", 3));
-  generate_scene(dir.sub("b"), small("static", 3));
-  generate_scene(dir.sub("c"), small("static", 4));
-  const std::vector<std::string> files = all_files(dir.path / "a");
-  REQUIRE(files == all_files(dir.path / "b"));
+  TempDir dir("gen");
+  generate_scene((dir / "a"), small("static", 3));
+  generate_scene((dir / "b"), small("static", 3));
+  generate_scene((dir / "c"), small("static", 4));
+  const std::vector<std::string> files = all_files(dir.path() / "a");
+  REQUIRE(files == all_files(dir.path() / "b"));
   for (const std::string& f : files) {
     INFO(f);
-    REQUIRE(read_bytes(dir.sub("a/" + f)) == read_bytes(dir.sub("b/" + f)));
+    REQUIRE(read_bytes(dir / "a/" + f) == read_bytes(dir / "b/" + f));
   }
   int differing_images = 0;
   for (const std::string& f : files)
     if (f.size() > 4 && f.substr(f.size() - 4) == ".png")
-      differing_images += read_bytes(dir.sub("a/" + f)) != read_bytes(dir.sub("c/" + f));
+      differing_images += read_bytes(dir / "a/" + f) != read_bytes(dir / "c/" + f);
   CHECK(differing_images == 8);
-  CHECK(read_bytes(dir.sub("a/points3d.ply")) != read_bytes(dir.sub("c/points3d.ply")));
+  CHECK(read_bytes(dir / "a/points3d.ply") != read_bytes(dir / "c/points3d.ply"));
 }
 
 TEST_CASE("generator: dynamic frames have increasing times and the scene moves", "[gen]") {
-  TempDir dir;
+  TempDir dir("gen");
   GeneratedSceneOptions o = small("dynamic");
   o.views = 9;
   o.test_views = 3;
-  generate_scene(dir.sub("dyn"), o);
+  generate_scene((dir / "dyn"), o);
   std::set<double> all_times;
   for (const std::string split : {"train", "test"}) {
-    const nlohmann::json j = read_json(dir.sub("dyn/transforms_" + split + ".json"));
+    const nlohmann::json j = read_json(dir / "dyn/transforms_" + split + ".json");
     double previous = -1;
     for (const nlohmann::json& f : j["frames"]) {
       REQUIRE(f.contains("time"));
@@ -280,10 +266,10 @@ TEST_CASE("generator: the dynamic scene deforms objects non-rigidly", "[gen]") {
 }
 
 TEST_CASE("generator: points3d.ply holds surface samples with colours", "[gen]") {
-  TempDir dir;
+  TempDir dir("gen");
   const GeneratedSceneOptions o = small();
-  generate_scene(dir.sub("scene"), o);
-  const std::string bytes = read_bytes(dir.sub("scene/points3d.ply"));
+  generate_scene((dir / "scene"), o);
+  const std::string bytes = read_bytes(dir / "scene/points3d.ply");
   const size_t end = bytes.find("end_header\n");
   REQUIRE(end != std::string::npos);
   const std::string header = bytes.substr(0, end);
@@ -311,22 +297,22 @@ TEST_CASE("generator: points3d.ply holds surface samples with colours", "[gen]")
 }
 
 TEST_CASE("generator: invalid options and unusable output paths are refused", "[gen]") {
-  TempDir dir;
+  TempDir dir("gen");
   GeneratedSceneOptions o = small();
   o.kind = "street";
-  REQUIRE_THROWS_AS(generate_scene(dir.sub("x"), o), ConfigError);
+  REQUIRE_THROWS_AS(generate_scene((dir / "x"), o), ConfigError);
   o = small();
   o.views = 0;
-  REQUIRE_THROWS_WITH(generate_scene(dir.sub("x"), o), Catch::Contains("views"));
+  REQUIRE_THROWS_WITH(generate_scene((dir / "x"), o), Catch::Contains("views"));
   o = small();
   o.width = 4;
-  REQUIRE_THROWS_AS(generate_scene(dir.sub("x"), o), ConfigError);
+  REQUIRE_THROWS_AS(generate_scene((dir / "x"), o), ConfigError);
   o = small();
   o.supersample = 3;
-  REQUIRE_THROWS_AS(generate_scene(dir.sub("x"), o), ConfigError);
-  REQUIRE_FALSE(fs::exists(dir.sub("x")));  // nothing written for bad options
-  std::ofstream(dir.sub("file")) << "not a directory";
-  REQUIRE_THROWS_AS(generate_scene(dir.sub("file"), small()), IoError);
+  REQUIRE_THROWS_AS(generate_scene((dir / "x"), o), ConfigError);
+  REQUIRE_FALSE(fs::exists(dir / "x"));  // nothing written for bad options
+  std::ofstream(dir / "file") << "not a directory";
+  REQUIRE_THROWS_AS(generate_scene((dir / "file"), small()), IoError);
 }
 
 TEST_CASE("gsgen: exit codes and output", "[gen]") {
@@ -335,25 +321,25 @@ TEST_CASE("gsgen: exit codes and output", "[gen]") {
     WARN("gsgen is not built; skipping its command-line test");
     return;
   }
-  TempDir dir;
+  TempDir dir("gen");
   auto run = [&](const std::string& args) {
-    const std::string cmd = "'" + exe + "' " + args + " >'" + dir.sub("log") + "' 2>&1";
+    const std::string cmd = "'" + exe + "' " + args + " >'" + (dir / "log") + "' 2>&1";
     const int status = std::system(cmd.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   };
   CHECK(run("--help") == 0);
   CHECK(run("") == 2);                                     // --out missing
-  CHECK(run("--out '" + dir.sub("o") + "' --views x") == 2);  // not a number
-  CHECK(run("--out '" + dir.sub("o") + "' --views 0") == 2);
-  CHECK(run("--out '" + dir.sub("o") + "' --bogus") == 2);
-  CHECK(read_bytes(dir.sub("log")).find("unknown argument") != std::string::npos);
-  std::ofstream(dir.sub("file")) << "x";
-  CHECK(run("--out '" + dir.sub("file") + "' --views 2 --test-views 1 --width 16 --height 16") == 1);
-  CHECK(run("--out '" + dir.sub("o") + "' --kind dynamic --views 3 --test-views 1 --width 16 "
+  CHECK(run("--out '" + (dir / "o") + "' --views x") == 2);  // not a number
+  CHECK(run("--out '" + (dir / "o") + "' --views 0") == 2);
+  CHECK(run("--out '" + (dir / "o") + "' --bogus") == 2);
+  CHECK(read_bytes(dir / "log").find("unknown argument") != std::string::npos);
+  std::ofstream(dir / "file") << "x";
+  CHECK(run("--out '" + (dir / "file") + "' --views 2 --test-views 1 --width 16 --height 16") == 1);
+  CHECK(run("--out '" + (dir / "o") + "' --kind dynamic --views 3 --test-views 1 --width 16 "
             "--height 16 --seed 5 --black-background --points 10") == 0);
-  const nlohmann::json j = read_json(dir.sub("o/transforms_train.json"));
+  const nlohmann::json j = read_json(dir / "o/transforms_train.json");
   CHECK(j["frames"].size() == 3);
   CHECK(j["frames"][0].contains("time"));
-  const Image img = read_image(dir.sub("o/test/r_0.png"));
+  const Image img = read_image(dir / "o/test/r_0.png");
   CHECK(img.width == 16);
 }

@@ -2,67 +2,33 @@
 // exit code, usage errors, and a stopped-then-resumed CLI run.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/test_support.h"
+
 using namespace std::string_literals;
 namespace fs = std::filesystem;
+using gs::test::CommandResult;
+using gs::test::read_text;
+using gs::test::run_command;
+using gs::test::TempDir;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_gstrain_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 std::string gstrain() { return std::string(GSTRAIN_BINARY_DIR) + "/trainer/gstrain"; }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
 
 // Runs gstrain with `args` from inside `dir` (so bare preset names cannot resolve against the
 // test's working directory), stdout/stderr captured.
-Result run_in(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd = "cd '" + dir.path.string() + "' && '" + gstrain() + "' " + args +
-                          " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+CommandResult run_in(const TempDir& dir, const std::string& args) {
+  return run_command(dir, "cd '" + dir.str() + "' && '" + gstrain() + "' " + args);
 }
 
 nlohmann::json plan_json(const TempDir& dir, const std::string& preset) {
-  const Result r = run_in(dir, "--plan --json --device cuda --config " + preset);
+  const CommandResult r = run_in(dir, "--plan --json --device cuda --config " + preset);
   INFO(preset << ": " << r.err);
   REQUIRE(r.code == 0);
   return nlohmann::json::parse(r.out);
@@ -71,7 +37,7 @@ nlohmann::json plan_json(const TempDir& dir, const std::string& preset) {
 }  // namespace
 
 TEST_CASE("gstrain --plan --json for omnire_12gb from any directory", "[cli][plan]") {
-  TempDir dir;
+  TempDir dir("gstrain_cli");
   const nlohmann::json p = plan_json(dir, "omnire_12gb.yaml");
   for (const char* key : {"budget_bytes", "predicted_peak_bytes", "multiplier", "degrade", "nodes"})
     CHECK(p.contains(key));
@@ -96,7 +62,7 @@ TEST_CASE("gstrain --plan --json for omnire_12gb from any directory", "[cli][pla
 }
 
 TEST_CASE("every node's max_gaussians grows with the tier, for each family", "[cli][plan]") {
-  TempDir dir;
+  TempDir dir("gstrain_cli");
   for (const std::string family : {"static", "deformable", "omnire"}) {
     nlohmann::json prev;
     for (const int gb : {8, 12, 16, 24}) {
@@ -115,8 +81,8 @@ TEST_CASE("every node's max_gaussians grows with the tier, for each family", "[c
 }
 
 TEST_CASE("a budget that cannot fit is refused with what to change, exit 3", "[cli][plan]") {
-  TempDir dir;
-  const Result r = run_in(dir, "--plan --config omnire_12gb.yaml --set memory.budget_gb=0.05");
+  TempDir dir("gstrain_cli");
+  const CommandResult r = run_in(dir, "--plan --config omnire_12gb.yaml --set memory.budget_gb=0.05");
   CHECK(r.code == 3);
   CHECK(r.out.find("DOES NOT FIT") != std::string::npos);
   CHECK(r.err.find("memory.budget_gb") != std::string::npos);
@@ -124,47 +90,47 @@ TEST_CASE("a budget that cannot fit is refused with what to change, exit 3", "[c
 }
 
 TEST_CASE("gstrain usage and config errors exit 2 with a message", "[cli]") {
-  TempDir dir;
-  const Result unknown = run_in(dir, "--config static_12gb.yaml --bogus");
+  TempDir dir("gstrain_cli");
+  const CommandResult unknown = run_in(dir, "--config static_12gb.yaml --bogus");
   CHECK(unknown.code == 2);
   CHECK(unknown.err.find("--bogus") != std::string::npos);
   CHECK(run_in(dir, "--plan").code == 2);  // no --config
-  const Result missing = run_in(dir, "--plan --config no_such_preset.yaml");
+  const CommandResult missing = run_in(dir, "--plan --config no_such_preset.yaml");
   CHECK(missing.code == 2);
   CHECK(missing.err.find("no_such_preset.yaml") != std::string::npos);
-  const Result key = run_in(dir, "--plan --config static_12gb.yaml --set train.iteratons=5");
+  const CommandResult key = run_in(dir, "--plan --config static_12gb.yaml --set train.iteratons=5");
   CHECK(key.code == 2);
   CHECK(key.err.find("train.iterations") != std::string::npos);  // the nearest valid key
   CHECK(run_in(dir, "--config static_12gb.yaml --stop-after 0").code == 2);
-  const Result data = run_in(dir, "--config static_12gb.yaml --device cpu --out out "
+  const CommandResult data = run_in(dir, "--config static_12gb.yaml --device cpu --out out "
                                   "--data /nonexistent/scene --no-progress");
   CHECK(data.code == 1);
   CHECK(data.err.find("/nonexistent/scene") != std::string::npos);
 }
 
 TEST_CASE("gstrain trains the embedded scene, stops with --stop-after and resumes", "[cli][train]") {
-  TempDir dir;
+  TempDir dir("gstrain_cli");
   const std::string common =
       "--config static_12gb.yaml --device cpu --out run --no-progress "
       "--set train.iterations=60 --set train.log_every=20 --set memory.log_every=20 "
       "--set data.width=64 --set data.height=64";
-  const Result first = run_in(dir, common + " --stop-after 30");
+  const CommandResult first = run_in(dir, common + " --stop-after 30");
   INFO(first.err);
   REQUIRE(first.code == 130);
   CHECK(first.err.find("--resume") != std::string::npos);
-  CHECK(fs::exists(dir.file("run/checkpoints/latest.ckpt")));
-  CHECK_FALSE(fs::exists(dir.file("run/point_cloud/iteration_60")));
-  const Result rest = run_in(dir, common + " --resume");
+  CHECK(fs::exists(dir / "run/checkpoints/latest.ckpt"));
+  CHECK_FALSE(fs::exists(dir / "run/point_cloud/iteration_60"));
+  const CommandResult rest = run_in(dir, common + " --resume");
   INFO(rest.err);
   REQUIRE(rest.code == 0);
-  CHECK(fs::exists(dir.file("run/point_cloud/iteration_60/point_cloud.ply")));
-  const nlohmann::json m = nlohmann::json::parse(read_text(dir.file("run/metrics.json")));
+  CHECK(fs::exists(dir / "run/point_cloud/iteration_60/point_cloud.ply"));
+  const nlohmann::json m = nlohmann::json::parse(read_text(dir / "run/metrics.json"));
   CHECK(m["iterations"] == 60);
   CHECK(m["test"]["views"].get<int>() > 0);
 }
 
 TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][train]") {
-  TempDir dir;
+  TempDir dir("gstrain_cli");
   const std::string common =
       "--config static_12gb.yaml --device cpu --out run --no-progress "
       "--set train.iterations=100000 --set train.log_every=10 --set data.width=64 "
@@ -172,17 +138,17 @@ TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][
   // Start, wait until training has logged a step (the handler is installed by then), then
   // send SIGINT as a terminal's Ctrl-C would.
   const std::string script =
-      "cd '" + dir.path.string() + "' && ('" + gstrain() + "' " + common +
+      "cd '" + dir.str() + "' && ('" + gstrain() + "' " + common +
       " >out.txt 2>err.txt & pid=$!; for i in $(seq 1 600); do "
       "[ -s run/train.jsonl ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; "
       "echo $? > code.txt)";
   REQUIRE(std::system(script.c_str()) == 0);
-  INFO(read_text(dir.file("err.txt")));
-  CHECK(read_text(dir.file("code.txt")) == "130\n");
-  CHECK(fs::exists(dir.file("run/checkpoints/latest.ckpt")));
-  CHECK(read_text(dir.file("err.txt")).find("--resume") != std::string::npos);
+  INFO(read_text(dir / "err.txt"));
+  CHECK(read_text(dir / "code.txt") == "130\n");
+  CHECK(fs::exists(dir / "run/checkpoints/latest.ckpt"));
+  CHECK(read_text(dir / "err.txt").find("--resume") != std::string::npos);
   // The checkpoint is a valid start: resume and stop right after.
-  const Result again = run_in(dir, common + " --resume --stop-after 1");
+  const CommandResult again = run_in(dir, common + " --resume --stop-after 1");
   INFO(again.err);
   CHECK(again.code == 130);
   CHECK(again.err.find("resumed") != std::string::npos);

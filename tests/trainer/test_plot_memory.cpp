@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -13,35 +12,22 @@
 #include <iterator>
 #include <string>
 #include <vector>
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
+using gs::test::TempDir;
 
 namespace {
-
-struct PlotTempDir {
-  fs::path path;
-  PlotTempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_plot_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~PlotTempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 bool python3_available() {
   return std::system("command -v python3 >/dev/null 2>&1") == 0;
 }
 
 // Runs the plot script on `in` → `out`, output captured in `dir`; returns the exit status.
-int plot(const PlotTempDir& dir, const std::string& in, const std::string& out) {
+int plot(const TempDir& dir, const std::string& in, const std::string& out) {
   const std::string script = std::string(GSTRAIN_SOURCE_DIR) + "/scripts/plot_memory.py";
   const std::string cmd = "python3 '" + script + "' '" + in + "' '" + out + "' >'" +
-                          dir.file("plot.log") + "' 2>&1";
+                          (dir / "plot.log") + "' 2>&1";
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -88,8 +74,8 @@ TEST_CASE("plot_memory.py writes a PNG from memory.jsonl", "[plot]") {
     WARN("python3 is not on PATH: skipping the plot_memory.py test");
     return;
   }
-  PlotTempDir dir;
-  const std::string in = dir.file("memory.jsonl"), out = dir.file("memory.png");
+  TempDir dir("plot");
+  const std::string in = dir / "memory.jsonl", out = dir / "memory.png";
   write_text(in, kFixture);
   REQUIRE(plot(dir, in, out) == 0);
 
@@ -116,28 +102,28 @@ TEST_CASE("plot_memory.py fails clearly on a malformed, empty or missing log", "
     WARN("python3 is not on PATH: skipping the plot_memory.py test");
     return;
   }
-  PlotTempDir dir;
-  const std::string out = dir.file("out.png");
+  TempDir dir("plot");
+  const std::string out = dir / "out.png";
 
-  const std::string bad = dir.file("bad.jsonl");
+  const std::string bad = dir / "bad.jsonl";
   write_text(bad, std::string(R"({"step":1,"gaussians_total":10})") + "\n{\"step\": 2, oops\n");
   CHECK(plot(dir, bad, out) != 0);
   CHECK(!fs::exists(out));
   {
-    std::ifstream log(dir.file("plot.log"));
+    std::ifstream log(dir / "plot.log");
     const std::string text((std::istreambuf_iterator<char>(log)), {});
     CHECK(text.find("bad.jsonl") != std::string::npos);  // the message names the file
     CHECK(text.find("line 2") != std::string::npos);
   }
 
-  const std::string empty = dir.file("empty.jsonl");
+  const std::string empty = dir / "empty.jsonl";
   write_text(empty, "");
   CHECK(plot(dir, empty, out) != 0);
 
-  const std::string not_objects = dir.file("list.jsonl");
+  const std::string not_objects = dir / "list.jsonl";
   write_text(not_objects, "[1, 2, 3]\n");
   CHECK(plot(dir, not_objects, out) != 0);
 
-  CHECK(plot(dir, dir.file("missing.jsonl"), out) != 0);
+  CHECK(plot(dir, (dir / "missing.jsonl"), out) != 0);
   CHECK(!fs::exists(out));
 }

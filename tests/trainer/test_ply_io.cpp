@@ -2,8 +2,6 @@
 // extra properties/elements, ASCII), and a clear IoError naming the file for every broken one.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -19,28 +17,15 @@
 #include "core/logging.h"
 #include "trainer/gaussian_cloud.h"
 #include "trainer/ply_io.h"
+#include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
 // A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_ply_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 GaussianCloud random_cloud(size_t n, int degree, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> g(0.f, 1.f);
@@ -131,13 +116,13 @@ void expect_io_error(const std::string& path, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("PLY binary round trip is bit-exact for SH degrees 0..3", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   for (int degree = 0; degree <= 3; ++degree) {
     DYNAMIC_SECTION("degree " << degree) {
       GaussianCloud c = random_cloud(257, degree, 17u + degree);
       c.means[5] = -0.0f;  // signs of zero and denormals survive too
       c.sh[1] = 1e-40f;
-      const std::string path = dir.file("cloud_" + std::to_string(degree) + ".ply");
+      const std::string path = (dir / "cloud_" + std::to_string(degree) + ".ply");
       write_ply(path, c);
       CHECK_FALSE(fs::exists(path + ".tmp"));
       const GaussianCloud r = read_ply(path);
@@ -153,12 +138,12 @@ TEST_CASE("PLY binary round trip is bit-exact for SH degrees 0..3", "[io][ply]")
 }
 
 TEST_CASE("PLY writer uses the INRIA layout with channel-major f_rest", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   GaussianCloud c;
   c.resize(1, 1);  // K = 4
   for (int k = 0; k < 4; ++k)
     for (int ch = 0; ch < 3; ++ch) c.sh[k * 3 + ch] = static_cast<float>(10 * k + ch);
-  const std::string path = dir.file("layout.ply");
+  const std::string path = dir / "layout.ply";
   write_ply(path, c);
 
   std::ifstream in(path, std::ios::binary);
@@ -186,7 +171,7 @@ TEST_CASE("PLY writer uses the INRIA layout with channel-major f_rest", "[io][pl
 }
 
 TEST_CASE("PLY reader finds properties by name, in any order, skipping extras", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   // Degree 1, shuffled, with unknown properties of several types and no normals.
   std::vector<std::string> props = {"float rot_2", "uchar red",     "float f_rest_4",
                                     "float scale_1", "double extra"};
@@ -233,7 +218,7 @@ TEST_CASE("PLY reader finds properties by name, in any order, skipping extras", 
   put<uint8_t>(s, 3);
   for (int k = 0; k < 3; ++k) put<int32_t>(s, k);
 
-  const std::string path = dir.file("shuffled.ply");
+  const std::string path = dir / "shuffled.ply";
   write_file(path, s);
   const GaussianCloud c = read_ply(path);
   REQUIRE(c.size() == 3);
@@ -257,7 +242,7 @@ TEST_CASE("PLY reader finds properties by name, in any order, skipping extras", 
 }
 
 TEST_CASE("PLY reader accepts ASCII and double/integer-typed properties", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   SECTION("ASCII") {
     std::string s = hand_ply("ascii", kMinimalProps, {minimal_row(0), minimal_row(0)},
                              "element note 1\nproperty list uchar float v\n");
@@ -265,7 +250,7 @@ TEST_CASE("PLY reader accepts ASCII and double/integer-typed properties", "[io][
     s += "0 1 2 3 4 5 6 7 8 9 10 11 12 13\n";
     // Any whitespace, exponents, a leading '+', Windows line endings.
     s += "+0.5e1\t1 2 3 4 5 6 7 8 9 10 11 12 -1.25E-2\r\n";
-    const std::string path = dir.file("ascii.ply");
+    const std::string path = dir / "ascii.ply";
     write_file(path, s);
     const GaussianCloud c = read_ply(path);
     REQUIRE(c.size() == 2);
@@ -285,7 +270,7 @@ TEST_CASE("PLY reader accepts ASCII and double/integer-typed properties", "[io][
     std::vector<double> row = {0.1, -0.2, 1e-3, 0.3, 0.4, 0.5, -7, 0.6, 0.7, 0.8, 2, 0.1, 0.2, 0.3};
     std::string s = hand_ply("binary_little_endian", props, {row});
     append_binary_row(s, props, row);
-    const std::string path = dir.file("double.ply");
+    const std::string path = dir / "double.ply";
     write_file(path, s);
     const GaussianCloud c = read_ply(path);
     REQUIRE(c.size() == 1);
@@ -297,20 +282,20 @@ TEST_CASE("PLY reader accepts ASCII and double/integer-typed properties", "[io][
     CHECK(c.sh[2] == 0.5f);
   }
   SECTION("an empty vertex element is a valid, empty cloud") {
-    const std::string path = dir.file("empty.ply");
+    const std::string path = dir / "empty.ply";
     write_file(path, hand_ply("binary_little_endian", kMinimalProps, {}));
     CHECK(read_ply(path).size() == 0);
   }
 }
 
 TEST_CASE("PLY reader warns about non-finite Gaussians but keeps them", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   GaussianCloud c = random_cloud(10, 0, 5);
   c.means[4] = std::nanf("");
   c.opacity_logits[7] = std::nanf("");
   c.opacity_logits[8] = INFINITY;  // saturated opacity: clamped, not counted
   c.opacity_logits[9] = -INFINITY;
-  const std::string path = dir.file("nan.ply");
+  const std::string path = dir / "nan.ply";
   write_ply(path, c);
   ScopedLogCapture cap;
   const GaussianCloud r = read_ply(path);
@@ -323,10 +308,10 @@ TEST_CASE("PLY reader warns about non-finite Gaussians but keeps them", "[io][pl
 }
 
 TEST_CASE("PLY reader refuses malformed files with an IoError naming the file", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   const std::string good = valid_binary_ply(3);
   auto file_with = [&](const std::string& name, const std::string& bytes) {
-    const std::string path = dir.file(name);
+    const std::string path = dir / name;
     write_file(path, bytes);
     return path;
   };
@@ -339,10 +324,10 @@ TEST_CASE("PLY reader refuses malformed files with an IoError naming the file", 
   SECTION("sanity: the unmodified file reads") {
     CHECK(read_ply(file_with("good.ply", good)).size() == 3);
   }
-  SECTION("missing file") { expect_io_error(dir.file("nope.ply"), "not found"); }
+  SECTION("missing file") { expect_io_error((dir / "nope.ply"), "not found"); }
   SECTION("a directory") {
-    fs::create_directories(dir.file("adir.ply"));
-    expect_io_error(dir.file("adir.ply"), "directory");
+    fs::create_directories(dir / "adir.ply");
+    expect_io_error((dir / "adir.ply"), "directory");
   }
   SECTION("bad magic") {
     expect_io_error(file_with("magic.ply", "plx\n" + good.substr(4)), "not a PLY");
@@ -448,9 +433,9 @@ TEST_CASE("PLY reader refuses malformed files with an IoError naming the file", 
 }
 
 TEST_CASE("PLY writer is atomic and reports unwritable paths", "[io][ply]") {
-  TempDir dir;
+  TempDir dir("ply");
   const GaussianCloud c = random_cloud(4, 2, 9);
-  const std::string nested = dir.file("a/b/c/point_cloud.ply");
+  const std::string nested = dir / "a/b/c/point_cloud.ply";
   write_ply(nested, c);  // creates the parent directories
   CHECK(read_ply(nested).size() == 4);
 
@@ -460,14 +445,14 @@ TEST_CASE("PLY writer is atomic and reports unwritable paths", "[io][ply]") {
   CHECK(read_ply(nested).size() == 6);
 
   // A path whose parent is a file cannot be written.
-  write_file(dir.file("plainfile"), "x");
-  CHECK_THROWS_AS(write_ply(dir.file("plainfile/out.ply"), c), IoError);
+  write_file((dir / "plainfile"), "x");
+  CHECK_THROWS_AS(write_ply((dir / "plainfile/out.ply"), c), IoError);
 
   // An inconsistent cloud is refused before anything is written.
   GaussianCloud bad = c;
   bad.sh.pop_back();
-  CHECK_THROWS_AS(write_ply(dir.file("bad.ply"), bad), Error);
-  CHECK_FALSE(fs::exists(dir.file("bad.ply")));
+  CHECK_THROWS_AS(write_ply((dir / "bad.ply"), bad), Error);
+  CHECK_FALSE(fs::exists(dir / "bad.ply"));
 }
 
 TEST_CASE("robust bounds ignore far-away floaters", "[io][ply]") {

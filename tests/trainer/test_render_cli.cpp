@@ -2,14 +2,10 @@
 // that name the bad file, no output for bad input, and a tiny end-to-end render on the CPU.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,53 +15,23 @@
 #include "rasterizer/camera.h"
 #include "trainer/gaussian_cloud.h"
 #include "trainer/ply_io.h"
+#include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::CommandResult;
+using gs::test::run_command;
+using gs::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string tool(const std::string& name) {
   return std::string(GSTRAIN_BINARY_DIR) + "/trainer/" + name;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs `exe args` with stdout/stderr captured to files in `dir`.
-Result run(const TempDir& dir, const std::string& exe, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd = "'" + exe + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+// Runs `exe args`, stdout/stderr captured in `dir`.
+CommandResult run(const TempDir& dir, const std::string& exe, const std::string& args) {
+  return run_command(dir, "'" + exe + "' " + args);
 }
 
 std::string q(const std::string& s) { return "'" + s + "'"; }
@@ -86,7 +52,7 @@ void write_scene(const TempDir& dir) {
     c.sh[i * 3 + 1] = (i == 0 ? -0.5f : 0.5f) / sh_c0;
     c.sh[i * 3 + 2] = -0.5f / sh_c0;
   }
-  write_ply(dir.file("scene.ply"), c);
+  write_ply((dir / "scene.ply"), c);
   Camera cam;
   cam.name = "front view";
   cam.width = 64;
@@ -94,7 +60,7 @@ void write_scene(const TempDir& dir) {
   cam.fx = cam.fy = 60.f;
   cam.cx = 32.f;
   cam.cy = 24.f;
-  write_cameras_json(dir.file("cams.json"), {cam});
+  write_cameras_json((dir / "cams.json"), {cam});
 }
 
 }  // namespace
@@ -105,14 +71,14 @@ TEST_CASE("gsrender: usage errors exit 2, runtime errors exit 1 naming the file"
     WARN("skipped: " << exe << " is not built");
     return;
   }
-  TempDir dir;
+  TempDir dir("render_cli");
   write_scene(dir);
-  const std::string ply = dir.file("scene.ply"), cams = dir.file("cams.json");
-  const std::string out = dir.file("out");
+  const std::string ply = dir / "scene.ply", cams = dir / "cams.json";
+  const std::string out = dir / "out";
   const std::string good = "--ply " + q(ply) + " --cameras " + q(cams) + " --out " + q(out);
 
   SECTION("--help") {
-    const Result r = run(dir, exe, "--help");
+    const CommandResult r = run(dir, exe, "--help");
     CHECK(r.code == 0);
     CHECK(r.out.find("usage: gsrender") != std::string::npos);
   }
@@ -123,27 +89,27 @@ TEST_CASE("gsrender: usage errors exit 2, runtime errors exit 1 naming the file"
           good + " --sh-degree x", good + " --device tpu", good + " --antialias=1",
           good + " --ply " + q(ply), good + " stray", "--ply"}) {
       INFO(args);
-      const Result r = run(dir, exe, args);
+      const CommandResult r = run(dir, exe, args);
       CHECK(r.code == 2);
       CHECK(r.err.find("usage:") != std::string::npos);
     }
     CHECK_FALSE(fs::exists(out));
   }
   SECTION("missing and malformed inputs") {
-    const std::string bad_ply = dir.file("bad.ply"), bad_json = dir.file("bad.json");
+    const std::string bad_ply = dir / "bad.ply", bad_json = dir / "bad.json";
     std::ofstream(bad_ply) << "ply\nformat binary_little_endian 1.0\nelement vertex 9\n"
                               "property float x\nend_header\n";
     std::ofstream(bad_json) << "{\"cameras\": [{\"name\": \"a\"}]}";
     for (const auto& [args, named] :
          std::vector<std::pair<std::string, std::string>>{
-             {"--ply " + q(dir.file("none.ply")) + " --cameras " + q(cams) + " --out " + q(out),
-              dir.file("none.ply")},
+             {"--ply " + q(dir / "none.ply") + " --cameras " + q(cams) + " --out " + q(out),
+              (dir / "none.ply")},
              {"--ply " + q(bad_ply) + " --cameras " + q(cams) + " --out " + q(out), bad_ply},
              {"--ply " + q(ply) + " --cameras " + q(bad_json) + " --out " + q(out), bad_json},
-             {"--ply " + q(ply) + " --cameras " + q(dir.file("none.json")) + " --out " + q(out),
-              dir.file("none.json")}}) {
+             {"--ply " + q(ply) + " --cameras " + q(dir / "none.json") + " --out " + q(out),
+              (dir / "none.json")}}) {
       INFO(args);
-      const Result r = run(dir, exe, args);
+      const CommandResult r = run(dir, exe, args);
       CHECK(r.code == 1);
       CHECK(r.err.find(named) != std::string::npos);
       CHECK(r.err.find("hint:") != std::string::npos);
@@ -151,15 +117,15 @@ TEST_CASE("gsrender: usage errors exit 2, runtime errors exit 1 naming the file"
     CHECK_FALSE(fs::exists(out));  // nothing is written for bad input
   }
   SECTION("an output path that is a file") {
-    std::ofstream(dir.file("occupied")) << "x";
-    const Result r = run(dir, exe,
+    std::ofstream(dir / "occupied") << "x";
+    const CommandResult r = run(dir, exe,
                          "--ply " + q(ply) + " --cameras " + q(cams) + " --out " +
-                             q(dir.file("occupied")) + " --device cpu");
+                             q(dir / "occupied") + " --device cpu");
     CHECK(r.code == 1);
     CHECK(r.err.find("occupied") != std::string::npos);
   }
   SECTION("a good render on the CPU") {
-    const Result r = run(dir, exe, good + " --device cpu --background=0,0,1");
+    const CommandResult r = run(dir, exe, good + " --device cpu --background=0,0,1");
     INFO(r.out << r.err);
     REQUIRE(r.code == 0);
     CHECK(r.out.find("front view") != std::string::npos);
@@ -183,9 +149,9 @@ TEST_CASE("bench_render: usage errors exit 2, a run prints one JSON object", "[i
     WARN("skipped: " << exe << " is not built");
     return;
   }
-  TempDir dir;
+  TempDir dir("render_cli");
   write_scene(dir);
-  const std::string ply = dir.file("scene.ply"), cams = dir.file("cams.json");
+  const std::string ply = dir / "scene.ply", cams = dir / "cams.json";
   for (const std::string& args : std::vector<std::string>{
            "", "--ply " + q(ply), "--ply " + q(ply) + " --width 64",
         "--ply " + q(ply) + " --width 64 --height 48 --cameras " + q(cams),
@@ -194,12 +160,12 @@ TEST_CASE("bench_render: usage errors exit 2, a run prints one JSON object", "[i
     INFO(args);
     CHECK(run(dir, exe, args).code == 2);
   }
-  CHECK(run(dir, exe, "--ply " + q(dir.file("none.ply")) + " --width 8 --height 8").code == 1);
+  CHECK(run(dir, exe, "--ply " + q(dir / "none.ply") + " --width 8 --height 8").code == 1);
   CHECK(run(dir, exe, "--ply " + q(ply) + " --cameras " + q(cams) + " --camera nope").code == 1);
 
   for (const std::string& view :
        std::vector<std::string>{"--cameras " + q(cams), "--width 40 --height 30"}) {
-    const Result r =
+    const CommandResult r =
         run(dir, exe, "--ply " + q(ply) + " " + view + " --device cpu --repeats 2 --warmup 0");
     INFO(r.out << r.err);
     REQUIRE(r.code == 0);

@@ -3,8 +3,6 @@
 // must hold in every memory.jsonl line, and the outputs of DESIGN.md §7 must be there.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -20,26 +18,13 @@
 #include "trainer/gaussian_cloud.h"
 #include "trainer/ply_io.h"
 #include "trainer/trainer.h"
+#include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("gstrain_test_train_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string sub(const std::string& name) const { return (path / name).string(); }
-};
 
 // A 64×64 scene of 24 training views: small enough for seconds per run on two cores.
 std::string make_scene(const TempDir& dir) {
@@ -49,7 +34,7 @@ std::string make_scene(const TempDir& dir) {
   g.width = g.height = 64;
   g.points = 1500;
   g.white_background = false;
-  const std::string path = dir.sub("scene");
+  const std::string path = dir / "scene";
   generate_scene(path, g);
   return path;
 }
@@ -91,20 +76,20 @@ TrainerOptions quiet() {
 }  // namespace
 
 TEST_CASE("training learns a tiny generated scene and writes every output", "[train]") {
-  TempDir dir;
+  TempDir dir("train");
   const std::string scene = make_scene(dir);
 
   // The untrained initialisation (1 step) against 500 steps: the test PSNR must rise past a
   // bar that colour-only fitting of the initial points does not reach.
-  const TrainSummary start = run_training(tiny_config(scene, dir.sub("start"), 1), quiet());
-  const TrainSummary trained = run_training(tiny_config(scene, dir.sub("run"), 500), quiet());
+  const TrainSummary start = run_training(tiny_config(scene, (dir / "start"), 1), quiet());
+  const TrainSummary trained = run_training(tiny_config(scene, (dir / "run"), 500), quiet());
   INFO("PSNR after 1 step " << start.test_psnr << ", after 500 steps " << trained.test_psnr);
   CHECK(trained.test_views == 4);
   CHECK(trained.test_psnr > 22.0);
   CHECK(trained.test_psnr > start.test_psnr + 6.0);
   CHECK(trained.gaussians > 1500);  // densification added Gaussians
 
-  const std::string out = dir.sub("run");
+  const std::string out = dir / "run";
   const nlohmann::json m = read_json(out + "/metrics.json");
   CHECK(m["test"]["psnr"].get<double>() == Approx(trained.test_psnr));
   CHECK(m["test"]["views"].get<int>() == 4);
@@ -135,25 +120,25 @@ TEST_CASE("training learns a tiny generated scene and writes every output", "[tr
 }
 
 TEST_CASE("a stopped run resumes exactly where the uninterrupted run goes", "[train]") {
-  TempDir dir;
+  TempDir dir("train");
   const std::string scene = make_scene(dir);
   // Densification, an SH band increase and an opacity reset all happen after the stop.
   const std::vector<std::string> extra = {"densify.opacity_reset_every=250"};
-  const TrainSummary whole = run_training(tiny_config(scene, dir.sub("whole"), 300, extra), quiet());
+  const TrainSummary whole = run_training(tiny_config(scene, (dir / "whole"), 300, extra), quiet());
 
   TrainerOptions stop = quiet();
   stop.stop_after = 130;
-  const TrainSummary first = run_training(tiny_config(scene, dir.sub("split"), 300, extra), stop);
+  const TrainSummary first = run_training(tiny_config(scene, (dir / "split"), 300, extra), stop);
   CHECK(first.interrupted);
   CHECK(first.iterations_done == 130);
   TrainerOptions resume = quiet();
   resume.resume = true;
-  const TrainSummary rest = run_training(tiny_config(scene, dir.sub("split"), 300, extra), resume);
+  const TrainSummary rest = run_training(tiny_config(scene, (dir / "split"), 300, extra), resume);
   CHECK_FALSE(rest.interrupted);
   CHECK(rest.iterations_done == 300);
 
-  const GaussianCloud a = read_ply(dir.sub("whole") + "/point_cloud/iteration_300/point_cloud.ply");
-  const GaussianCloud b = read_ply(dir.sub("split") + "/point_cloud/iteration_300/point_cloud.ply");
+  const GaussianCloud a = read_ply((dir / "whole") + "/point_cloud/iteration_300/point_cloud.ply");
+  const GaussianCloud b = read_ply((dir / "split") + "/point_cloud/iteration_300/point_cloud.ply");
   REQUIRE(a.size() == b.size());
   REQUIRE(a.size() == whole.gaussians);
   // The CPU backend is deterministic: the same Gaussians to the last bit.
@@ -167,14 +152,14 @@ TEST_CASE("a stopped run resumes exactly where the uninterrupted run goes", "[tr
 
 TEST_CASE("a small budget caps the Gaussians, raises the threshold and is never exceeded",
           "[train]") {
-  TempDir dir;
+  TempDir dir("train");
   const std::string scene = make_scene(dir);
   // 12 MB: the plan leaves room for a few thousand Gaussians, so densification hits the cap.
-  const Config cfg = tiny_config(scene, dir.sub("small"), 400, {"memory.budget_gb=0.012"});
+  const Config cfg = tiny_config(scene, (dir / "small"), 400, {"memory.budget_gb=0.012"});
   const TrainSummary s = run_training(cfg, quiet());
   CHECK(s.peak_bytes <= s.budget_bytes);
 
-  const std::vector<nlohmann::json> mem = read_jsonl(dir.sub("small") + "/memory.jsonl");
+  const std::vector<nlohmann::json> mem = read_jsonl((dir / "small") + "/memory.jsonl");
   REQUIRE(!mem.empty());
   size_t cap = 0, last_count = 0;
   double first_threshold = 0, last_threshold = 0;
@@ -204,34 +189,34 @@ TEST_CASE("CUDA training learns the tiny scene as well as the CPU", "[train][cud
     WARN("skipped: no CUDA device");
     return;
   }
-  TempDir dir;
+  TempDir dir("train");
   const std::string scene = make_scene(dir);
-  const TrainSummary cpu = run_training(tiny_config(scene, dir.sub("cpu"), 500), quiet());
+  const TrainSummary cpu = run_training(tiny_config(scene, (dir / "cpu"), 500), quiet());
   const TrainSummary gpu =
-      run_training(tiny_config(scene, dir.sub("cuda"), 500, {"device=cuda"}), quiet());
+      run_training(tiny_config(scene, (dir / "cuda"), 500, {"device=cuda"}), quiet());
   INFO("CPU " << cpu.test_psnr << " dB, CUDA " << gpu.test_psnr << " dB");
   CHECK(gpu.test_psnr > 22.0);
   CHECK(std::abs(gpu.test_psnr - cpu.test_psnr) < 1.5);
   CHECK(gpu.peak_bytes <= gpu.budget_bytes);
-  const std::vector<nlohmann::json> mem = read_jsonl(dir.sub("cuda") + "/memory.jsonl");
+  const std::vector<nlohmann::json> mem = read_jsonl((dir / "cuda") + "/memory.jsonl");
   REQUIRE(!mem.empty());
   CHECK(mem.back()["device_used_bytes"].is_number());
 
   // Stop and resume on the device: same Gaussian count, PSNR within float noise.
   TrainerOptions stop = quiet();
   stop.stop_after = 200;
-  run_training(tiny_config(scene, dir.sub("split"), 500, {"device=cuda"}), stop);
+  run_training(tiny_config(scene, (dir / "split"), 500, {"device=cuda"}), stop);
   TrainerOptions resume = quiet();
   resume.resume = true;
   const TrainSummary rest =
-      run_training(tiny_config(scene, dir.sub("split"), 500, {"device=cuda"}), resume);
+      run_training(tiny_config(scene, (dir / "split"), 500, {"device=cuda"}), resume);
   CHECK(rest.iterations_done == 500);
   CHECK(std::abs(rest.test_psnr - gpu.test_psnr) < 1.0);
 }
 
 TEST_CASE("an allocation refused mid-training is recovered: prune, re-plan, retry, log",
           "[train]") {
-  TempDir dir;
+  TempDir dir("train");
   const std::string scene = make_scene(dir);
   // Refuse two raster allocations some way into the run, as a device that ran out of memory
   // would: the run must prune, retry the step and finish.
@@ -244,13 +229,13 @@ TEST_CASE("an allocation refused mid-training is recovered: prune, re-plan, retr
     return true;
   });
   TrainSummary s;
-  REQUIRE_NOTHROW(s = run_training(tiny_config(scene, dir.sub("oom"), 300), quiet()));
+  REQUIRE_NOTHROW(s = run_training(tiny_config(scene, (dir / "oom"), 300), quiet()));
   acc.set_fault_injector(nullptr);
   CHECK(refused == 2);
   CHECK(s.iterations_done == 300);
   CHECK(s.test_psnr > 18.0);
   int recoveries = 0;
-  for (const nlohmann::json& e : read_jsonl(dir.sub("oom") + "/memory.jsonl"))
+  for (const nlohmann::json& e : read_jsonl((dir / "oom") + "/memory.jsonl"))
     for (const auto& ev : e["events"])
       if (ev.get<std::string>().find("recovered OOM") != std::string::npos) ++recoveries;
   CHECK(recoveries == 2);
