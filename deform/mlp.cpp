@@ -6,11 +6,13 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "core/raw_memory.h"
+#include "deform/linalg.h"
 
 namespace gs {
 
 template <class T>
-Mlp<T>::Mlp(const MlpConfig& config) : config_(config) {
+Mlp<T>::Mlp(const MlpConfig& config, const Device& device) : config_(config), device_(device) {
   const int L = config.hidden_layers, W = config.hidden_width, D = config.input_dim;
   GS_CHECK(D > 0, "mlp: input_dim must be positive");
   GS_CHECK(L >= 0, "mlp: hidden_layers must be non-negative");
@@ -37,8 +39,8 @@ Mlp<T>::Mlp(const MlpConfig& config) : config_(config) {
     output_dim_ += h;
     add_layer(in_dim(L), h);
   }
-  params_ = Buffer<T>(Device::cpu(), offset, MemCategory::mlp);
-  grads_ = Buffer<T>::zeros(Device::cpu(), offset, MemCategory::mlp);
+  params_ = Buffer<T>(device_, offset, MemCategory::mlp);
+  grads_ = Buffer<T>::zeros(device_, offset, MemCategory::mlp);
   init(config.seed);
 }
 
@@ -51,21 +53,33 @@ void Mlp<T>::init(uint64_t seed) {
     const double u = double(gen() >> 11) * (1.0 / 9007199254740992.0);
     return static_cast<T>((2.0 * u - 1.0) * bound);
   };
-  T* p = params_.data();
-  for (const MlpLayer& layer : layers_) {
+  std::vector<T> p(params_.size());
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const MlpLayer& layer = layers_[l];
+    // Draw even for zeroed heads, so the hidden layers get the same values either way.
+    const bool zero = config_.zero_init_heads && int(l) >= config_.hidden_layers;
     const double bound = 1.0 / std::sqrt(double(layer.in));
-    for (size_t i = 0; i < size_t(layer.in) * layer.out; ++i) p[layer.weight_offset + i] = uniform(bound);
-    for (int o = 0; o < layer.out; ++o) p[layer.bias_offset + o] = uniform(bound);
+    for (size_t i = 0; i < size_t(layer.in) * layer.out; ++i)
+      p[layer.weight_offset + i] = zero ? T(0) * uniform(bound) : uniform(bound);
+    for (int o = 0; o < layer.out; ++o) p[layer.bias_offset + o] = zero ? T(0) * uniform(bound) : uniform(bound);
   }
+  set_params(p);
+}
+
+template <class T>
+void Mlp<T>::set_params(const std::vector<T>& host) {
+  GS_CHECK(host.size() == params_.size(), "mlp: parameter count mismatch (" +
+                                              std::to_string(host.size()) + " given, " +
+                                              std::to_string(params_.size()) + " expected)");
+  copy_bytes(device_, params_.data(), Device::cpu(), host.data(), params_.bytes());
 }
 
 template <class T>
 MlpWorkspace<T> Mlp<T>::make_workspace(size_t rows) const {
   MlpWorkspace<T> ws;
   const size_t per_layer = rows * size_t(config_.hidden_width);
-  ws.hidden = Buffer<T>(Device::cpu(), size_t(config_.hidden_layers) * per_layer, MemCategory::mlp);
-  ws.scratch = Buffer<T>(Device::cpu(), config_.hidden_layers > 0 ? 2 * per_layer : 0,
-                         MemCategory::mlp);
+  ws.hidden = Buffer<T>(device_, size_t(config_.hidden_layers) * per_layer, MemCategory::mlp);
+  ws.scratch = Buffer<T>(device_, config_.hidden_layers > 0 ? 2 * per_layer : 0, MemCategory::mlp);
   ws.capacity = rows;
   return ws;
 }
@@ -87,133 +101,78 @@ int Mlp<T>::input_segments(int l, const T* x, const MlpWorkspace<T>& ws, Segment
   return 1;
 }
 
-namespace {
-
-// out[i, o] = act(b[o] + Σ_segments Σ_k seg[i, k] · W[o, col + k]).
-template <class T, class Segment>
-void linear_forward(const Segment* seg, int nseg, size_t n, const MlpLayer& layer, const T* p,
-                    T* out, size_t ldo, bool relu) {
-  const T* Wt = p + layer.weight_offset;
-  const T* b = p + layer.bias_offset;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) {
-    T* oi = out + i * ldo;
-    for (int o = 0; o < layer.out; ++o) {
-      const T* wo = Wt + size_t(o) * layer.in;
-      T acc = b[o];
-      for (int s = 0; s < nseg; ++s) {
-        const T* a = seg[s].ptr + i * seg[s].ld;
-        for (int k = 0; k < seg[s].cols; ++k) acc += a[k] * wo[k];
-        wo += seg[s].cols;
-      }
-      oi[o] = relu ? std::max(acc, T(0)) : acc;
-    }
-  }
-}
-
-// dW[o, ·] += Σ_i g[i, o] · input[i, ·]; db[o] += Σ_i g[i, o]. Parallel over o, rows in order:
-// the additions into each gradient happen in row order, so chunked passes add exactly what
-// one pass adds.
-template <class T, class Segment>
-void linear_weight_grad(const Segment* seg, int nseg, size_t n, const MlpLayer& layer,
-                        const T* g, size_t ldg, T* grads) {
-  T* dW = grads + layer.weight_offset;
-  T* db = grads + layer.bias_offset;
-#pragma omp parallel for schedule(static)
-  for (int o = 0; o < layer.out; ++o) {
-    for (size_t i = 0; i < n; ++i) {
-      const T go = g[i * ldg + o];
-      if (go == T(0)) continue;  // ReLU zeroes many rows; adding zero changes nothing
-      db[o] += go;
-      T* dwo = dW + size_t(o) * layer.in;
-      for (int s = 0; s < nseg; ++s) {
-        const T* a = seg[s].ptr + i * seg[s].ld;
-        for (int k = 0; k < seg[s].cols; ++k) dwo[k] += go * a[k];
-        dwo += seg[s].cols;
-      }
-    }
-  }
-}
-
-// target_s[i, k] += Σ_o g[i, o] · W[o, col_s + k] for every segment with a target.
-template <class T>
-void linear_input_grad(T* const* target, const size_t* ldt, const int* cols, int nseg, size_t n,
-                       const MlpLayer& layer, const T* p, const T* g, size_t ldg) {
-  const T* Wt = p + layer.weight_offset;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) {
-    for (int o = 0; o < layer.out; ++o) {
-      const T go = g[i * ldg + o];
-      if (go == T(0)) continue;
-      const T* wo = Wt + size_t(o) * layer.in;
-      for (int s = 0; s < nseg; ++s) {
-        if (target[s]) {
-          T* t = target[s] + i * ldt[s];
-          for (int k = 0; k < cols[s]; ++k) t[k] += go * wo[k];
-        }
-        wo += cols[s];
-      }
-    }
-  }
-}
-
-}  // namespace
-
 template <class T>
 void Mlp<T>::forward(const T* x, size_t n, T* out, MlpWorkspace<T>& ws) const {
   GS_CHECK(n <= ws.capacity, "mlp: batch larger than the workspace");
-  const int L = config_.hidden_layers;
+  if (n == 0) return;
+  const int L = config_.hidden_layers, rows = int(n);
+  const T* p = params_.data();
+  // out = act(Σ_segments seg · W[:, col:col+cols]ᵀ + b): one GEMM per input segment.
+  auto linear = [&](const MlpLayer& layer, const Segment* seg, int nseg, T* y, size_t ldy,
+                    bool relu) {
+    int col = 0;
+    for (int s = 0; s < nseg; ++s) {
+      gemm<T>(device_, false, true, rows, layer.out, seg[s].cols, T(1), seg[s].ptr,
+              int(seg[s].ld), p + layer.weight_offset + col, layer.in, s == 0 ? T(0) : T(1), y,
+              int(ldy));
+      col += seg[s].cols;
+    }
+    bias_activation<T>(device_, n, layer.out, y, ldy, p + layer.bias_offset, relu);
+  };
   Segment seg[2];
   for (int l = 0; l < L; ++l) {
     const int nseg = input_segments(l, x, ws, seg);
-    linear_forward(seg, nseg, n, layers_[l], params_.data(), hidden(ws, l),
-                   size_t(config_.hidden_width), /*relu=*/true);
+    linear(layers_[l], seg, nseg, hidden(ws, l), size_t(config_.hidden_width), /*relu=*/true);
   }
   const int nseg = input_segments(L, x, ws, seg);
   for (size_t h = 0; h < config_.head_dims.size(); ++h)
-    linear_forward(seg, nseg, n, layers_[L + h], params_.data(), out + head_offsets_[h],
-                   size_t(output_dim_), /*relu=*/false);
+    linear(layers_[L + h], seg, nseg, out + head_offsets_[h], size_t(output_dim_), /*relu=*/false);
 }
 
 template <class T>
 void Mlp<T>::backward(const T* x, size_t n, const T* d_out, T* d_x, MlpWorkspace<T>& ws) {
   GS_CHECK(n <= ws.capacity, "mlp: batch larger than the workspace");
   const int L = config_.hidden_layers, W = config_.hidden_width, D = config_.input_dim;
-  if (d_x) std::fill(d_x, d_x + n * D, T(0));
-  T* cur = ws.scratch.data();                            // ∂L/∂(this layer's output)
+  if (d_x) zero_bytes(device_, d_x, n * D * sizeof(T));
+  if (n == 0) return;
+  const int rows = int(n);
+  const T* p = params_.data();
+  T* dp = grads_.data();
+  T* cur = ws.scratch.data();                                // ∂L/∂(this layer's output)
   T* other = cur ? cur + ws.capacity * size_t(W) : nullptr;  // ∂L/∂(its input)
 
-  // Gradients flowing out of layer l's input segments land in d_x (input) or `into` (hidden).
-  auto input_grad = [&](int l, const Segment* seg, int nseg, const T* g, size_t ldg, T* into) {
-    T* target[2];
-    size_t ldt[2];
-    int cols[2];
+  // One linear layer's backward: g (n × out, ldg) is ∂L/∂(pre-activation output).
+  // Weight and bias gradients accumulate; input gradients go to d_x (input segment, added) and
+  // to `into` (hidden segment: overwritten, or added when `add_into`).
+  auto linear_backward = [&](const MlpLayer& layer, const Segment* seg, int nseg, const T* g,
+                             size_t ldg, T* into, bool add_into) {
+    int col = 0;
     for (int s = 0; s < nseg; ++s) {
-      target[s] = seg[s].is_input ? d_x : into;
-      ldt[s] = seg[s].is_input ? size_t(D) : size_t(W);
-      cols[s] = seg[s].cols;
+      // dW[:, col:col+cols] += gᵀ · seg
+      gemm<T>(device_, true, false, layer.out, seg[s].cols, rows, T(1), g, int(ldg), seg[s].ptr,
+              int(seg[s].ld), T(1), dp + layer.weight_offset + col, layer.in);
+      // ∂L/∂seg (n × cols) (+)= g · W[:, col:col+cols]
+      T* target = seg[s].is_input ? d_x : into;
+      if (target) {
+        const bool add = seg[s].is_input || add_into;
+        gemm<T>(device_, false, false, rows, seg[s].cols, layer.out, T(1), g, int(ldg),
+                p + layer.weight_offset + col, layer.in, add ? T(1) : T(0), target,
+                seg[s].is_input ? D : W);
+      }
+      col += seg[s].cols;
     }
-    linear_input_grad(target, ldt, cols, nseg, n, layers_[l], params_.data(), g, ldg);
+    bias_grad_accumulate<T>(device_, n, layer.out, g, ldg, dp + layer.bias_offset);
   };
 
   Segment seg[2];
   int nseg = input_segments(L, x, ws, seg);
-  if (L > 0) std::fill(cur, cur + n * W, T(0));
-  for (size_t h = 0; h < config_.head_dims.size(); ++h) {
-    const T* g = d_out + head_offsets_[h];
-    linear_weight_grad(seg, nseg, n, layers_[L + h], g, size_t(output_dim_), grads_.data());
-    input_grad(L + int(h), seg, nseg, g, size_t(output_dim_), cur);
-  }
+  for (size_t h = 0; h < config_.head_dims.size(); ++h)
+    linear_backward(layers_[L + h], seg, nseg, d_out + head_offsets_[h], size_t(output_dim_),
+                    L > 0 ? cur : nullptr, /*add_into=*/h > 0);
   for (int l = L - 1; l >= 0; --l) {
-    // ReLU: pass the gradient where the output was positive.
-    const T* a = hidden(ws, l);
-#pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < static_cast<int64_t>(n * W); ++j)
-      if (!(a[j] > T(0))) cur[j] = T(0);
+    relu_backward<T>(device_, n * W, hidden(ws, l), cur);  // pass where the output was > 0
     nseg = input_segments(l, x, ws, seg);
-    linear_weight_grad(seg, nseg, n, layers_[l], cur, size_t(W), grads_.data());
-    if (l > 0) std::fill(other, other + n * W, T(0));
-    input_grad(l, seg, nseg, cur, size_t(W), other);
+    linear_backward(layers_[l], seg, nseg, cur, size_t(W), l > 0 ? other : nullptr, false);
     std::swap(cur, other);
   }
 }

@@ -1,8 +1,9 @@
-// A CPU MLP for the deformation field: `hidden_layers` linear+ReLU layers of `hidden_width`,
+// The deformation field's MLP, on the CPU or CUDA: `hidden_layers` linear+ReLU layers of `hidden_width`,
 // an optional skip that re-concatenates the network input after one hidden layer (as
 // Deformable-3DGS does after layer 4), and linear output heads (δx, δr, δs) that all read the
 // last hidden state. Forward over a batch (rows = Gaussians) and backward that accumulates
-// weight/bias gradients and returns input gradients.
+// weight/bias gradients and returns input gradients. The GEMMs go through deform/linalg.h
+// (OpenBLAS on the CPU, cuBLAS on CUDA); all pointers live on the MLP's device.
 //
 // Memory: weights and gradients live in Buffer<T>s tagged MemCategory::mlp; per-row
 // activations live in an MlpWorkspace sized for a chunk of rows, so a caller bounds activation
@@ -27,6 +28,10 @@ struct MlpConfig {
   int skip_after = -1;
   std::vector<int> head_dims;  // e.g. {3, 4, 3}; outputs are concatenated in this order
   uint64_t seed = 0;
+  // Heads start at zero (weights and biases), so the network's output is exactly 0 until it
+  // has trained: a deformation field switched on mid-run then starts from the identity instead
+  // of a random jolt. Gradients still reach every layer after the heads' first update.
+  bool zero_init_heads = false;
 };
 
 // Where one linear layer lives inside the flat parameter buffer: W (out × in, row-major)
@@ -38,6 +43,7 @@ struct MlpLayer {
 
 // Per-row storage for one chunk: every hidden layer's post-ReLU output (backward needs them;
 // ReLU's mask is read back as "output > 0") plus two ping-pong gradient rows for backward.
+// On the MLP's device.
 template <class T>
 struct MlpWorkspace {
   Buffer<T> hidden;   // hidden_layers × capacity × width
@@ -48,9 +54,10 @@ struct MlpWorkspace {
 template <class T>
 class Mlp {
  public:
-  explicit Mlp(const MlpConfig& config);
+  explicit Mlp(const MlpConfig& config, const Device& device = Device::cpu());
 
   const MlpConfig& config() const { return config_; }
+  const Device& device() const { return device_; }
   int output_dim() const { return output_dim_; }
   int head_offset(int head) const { return head_offsets_[head]; }  // column of head's output
   // Layers 0..hidden_layers-1 are hidden, then one per head.
@@ -65,7 +72,11 @@ class Mlp {
 
   // Re-draws every weight and bias from U(-1/√fan_in, 1/√fan_in) (PyTorch nn.Linear's default,
   // i.e. Kaiming-uniform with a = √5), from `seed` only: the same values on every platform.
+  // Heads are zeroed instead when config().zero_init_heads.
   void init(uint64_t seed);
+  // The parameters in a host vector (checkpoints, tests) and back.
+  std::vector<T> params_to_host() const { return params_.to_host(); }
+  void set_params(const std::vector<T>& host);
 
   MlpWorkspace<T> make_workspace(size_t rows) const;
 
@@ -101,6 +112,7 @@ class Mlp {
   }
 
   MlpConfig config_;
+  Device device_;
   std::vector<MlpLayer> layers_;
   std::vector<int> head_offsets_;
   int output_dim_ = 0;

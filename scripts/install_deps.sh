@@ -11,6 +11,8 @@ PACKAGES=(
   # imgcodecs GDAL with ~150 shared libraries. Images are decoded/encoded with stb (headers only).
   libopencv-core-dev libopencv-imgproc-dev libopencv-calib3d-dev
   libstb-dev
+  # BLAS for the CPU deformation MLP (the CUDA build uses cuBLAS from the toolkit).
+  libopenblas-dev
 )
 
 missing=()
