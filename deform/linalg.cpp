@@ -8,7 +8,7 @@
 namespace gs {
 namespace {
 
-[[noreturn]] void no_cuda(const char* what, const Device& device) {
+[[noreturn, maybe_unused]] void no_cuda(const char* what, const Device& device) {
   throw Error(std::string(what) + " on " + device.name() + ": gstrain was built without CUDA",
               "use the CPU device or rebuild with CUDA");
 }

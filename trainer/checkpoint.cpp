@@ -1,6 +1,6 @@
 // Checkpoint file format (little-endian): "GSCKPT01", u64 header length, JSON header, then per
 // node and group the params, Adam m and Adam v rows (count × row floats each), then the three
-// statistics arrays (count floats each), then "GSEND001".
+// statistics arrays (count floats each), then each named tensor (its floats), then "GSEND001".
 #include "trainer/checkpoint.h"
 
 #include <cstdio>
@@ -30,7 +30,8 @@ void read_exact(std::ifstream& in, void* p, size_t n, const std::string& path, c
 }  // namespace
 
 void save_checkpoint(const std::string& path, int step, const std::vector<GaussianModel*>& nodes,
-                     const nlohmann::json& trainer_state) {
+                     const nlohmann::json& trainer_state,
+                     const std::vector<CheckpointTensor>& tensors) {
   nlohmann::json header;
   header["version"] = 1;
   header["step"] = step;
@@ -38,6 +39,8 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
   for (const GaussianModel* m : nodes)
     header["nodes"].push_back(
         {{"name", m->name()}, {"sh_degree", m->sh_degree()}, {"count", m->count()}});
+  for (const CheckpointTensor& t : tensors)
+    header["tensors"].push_back({{"name", t.name}, {"count", t.buffer->size()}});
   const std::string text = header.dump();
 
   const std::string tmp = path + ".tmp";
@@ -65,6 +68,10 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
           },
           false, n);
     }
+    for (const CheckpointTensor& t : tensors) {
+      const std::vector<float> host = t.buffer->to_host();
+      w.bytes(host.data(), host.size() * 4);
+    }
     w.bytes(kEnd, 8);
     w.out.flush();
     if (!w.out) throw IoError("writing checkpoint '" + tmp + "' failed", "check free disk space");
@@ -74,7 +81,8 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
   if (ec) throw IoError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
 }
 
-LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<GaussianModel*>& nodes) {
+LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<GaussianModel*>& nodes,
+                                 const std::vector<CheckpointTensor>& tensors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open checkpoint '" + path + "'", "check the --out directory");
   char magic[8];
@@ -127,6 +135,24 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
         },
         true, std::max(n, m->count()));
     m->set_count(n);
+  }
+  const nlohmann::json saved_tensors = header.value("tensors", nlohmann::json::array());
+  if (saved_tensors.size() != tensors.size())
+    throw IoError("checkpoint '" + path + "' holds " + std::to_string(saved_tensors.size()) +
+                      " extra tensors, the run expects " + std::to_string(tensors.size()),
+                  "resume with the config the run was started with");
+  for (size_t k = 0; k < tensors.size(); ++k) {
+    const std::string name = saved_tensors[k].at("name");
+    const size_t count = saved_tensors[k].at("count");
+    if (name != tensors[k].name || count != tensors[k].buffer->size())
+      throw IoError("checkpoint '" + path + "': tensor " + std::to_string(k) + " is '" + name +
+                        "' of " + std::to_string(count) + " floats, the run expects '" +
+                        tensors[k].name + "' of " + std::to_string(tensors[k].buffer->size()),
+                    "resume with the config the run was started with");
+    std::vector<float> host(count);
+    read_exact(in, host.data(), count * 4, path, name.c_str());
+    copy_bytes(tensors[k].buffer->device(), tensors[k].buffer->data(), Device::cpu(), host.data(),
+               count * 4);
   }
   char end[8];
   read_exact(in, end, 8, path, "the end marker");

@@ -96,7 +96,9 @@ void visit(V& v, DeformConfig& d) {
   v.field("warmup_steps", d.warmup_steps, IntRange{0, kMaxSteps});
   v.field("chunk_size", d.chunk_size, IntRange{0, kMaxGaussians});
   v.field("lr", d.lr, kLearningRate);
+  v.field("lr_final", d.lr_final, kLearningRate);
   v.field("time_noise", d.time_noise);
+  v.field("export_time", d.export_time, RealRange{0.0, 1.0});
 }
 
 template <class V>

@@ -84,8 +84,10 @@ struct DeformConfig {
   int time_frequencies = 6;           // L for t (6 synthetic, 10 real)
   int warmup_steps = 3000;            // static warm-up before the MLP switches on
   int chunk_size = 0;                 // Gaussians per MLP chunk; 0: chosen by the plan
-  double lr = 0.0008;
+  double lr = 0.0008;                 // MLP learning rate, decayed exponentially to lr_final
+  double lr_final = 0.000008;         // Deformable-3DGS: position_lr_final × 5
   bool time_noise = false;            // annealed smooth training noise on t
+  double export_time = 0.5;           // the deformed Gaussians are also written at this time
 };
 
 struct MemoryConfig {

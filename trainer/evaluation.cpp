@@ -21,7 +21,7 @@ std::string safe_name(const std::string& s) {
 
 EvalResult evaluate_views(const GaussianModel& model, const std::vector<View>& views,
                           const std::vector<HostImage>& images, const RasterSettings& settings,
-                          const std::string& png_dir) {
+                          const std::string& png_dir, const ViewGaussians& place) {
   EvalResult r;
   if (views.empty()) return r;
   const Device& dev = model.device();
@@ -32,10 +32,11 @@ EvalResult evaluate_views(const GaussianModel& model, const std::vector<View>& v
   for (size_t i = 0; i < views.size(); ++i) {
     const Camera& cam = views[i].camera;
     const auto campos = camera_center(cam);
+    GaussianInputs in = place ? place(views[i]) : model.inputs(nullptr);
     sh_to_color_forward(dev, model.count(), model.sh_degree(), model.sh_degree(),
-                        model.params(GaussianParam::sh), model.params(GaussianParam::means),
-                        campos.data(), colors.data());
-    const RasterForward fwd = rasterize_forward(dev, model.inputs(colors.data()), cam, settings);
+                        model.params(GaussianParam::sh), in.means, campos.data(), colors.data());
+    in.colors = colors.data();
+    const RasterForward fwd = rasterize_forward(dev, in, cam, settings);
     Buffer<float> target(dev, size_t(cam.width) * cam.height * 3, MemCategory::raster);
     targets.fetch(i, target);
     r.psnr += psnr(dev, cam.width, cam.height, fwd.rgb.data(), target.data());

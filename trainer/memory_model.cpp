@@ -18,9 +18,10 @@ size_t MlpShape::weight_count() const {
 }
 
 size_t MlpShape::activation_bytes_per_gaussian() const {
-  // Encoded input, pre- and post-activation of each hidden layer, outputs; then two
-  // width-sized gradient rows while back-propagating.
-  const size_t floats = size_t(input_dim) + 2 * size_t(depth) * width + output_dim + 2 * width;
+  // What DeformationField holds per chunk row: the encoded input, each hidden layer's
+  // post-ReLU output (the ReLU mask is read back from it), and two width-sized gradient rows
+  // while back-propagating. The outputs and their gradients are per Gaussian (node_transform).
+  const size_t floats = size_t(input_dim) + size_t(depth) * width + (depth > 0 ? 2 * size_t(width) : 0);
   return floats * 4;
 }
 
@@ -40,8 +41,9 @@ GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree) const {
     case NodeKind::sky: c.node_transform = 0; break;
     // Instance id + box-local → world mean/quaternion copy and its gradient.
     case NodeKind::rigid: c.node_transform = 4 + 2 * 4 * 7; break;
-    // Instance id + deformed mean/quaternion/scale and their gradients.
-    case NodeKind::deformable: c.node_transform = 4 + 2 * 4 * 10; break;
+    // The network's output (δx, δr, δs) and its gradient, and the deformed mean/quaternion/scale
+    // (their gradients reuse the rasterizer's): 30 floats (DeformationField::per_gaussian_bytes_for).
+    case NodeKind::deformable: c.node_transform = 4 * 30; break;
     // Instance id + 4 joint indices/weights + skinned mean/quaternion and their gradients.
     case NodeKind::skeleton: c.node_transform = 4 + 4 * 8 + 2 * 4 * 7; break;
   }

@@ -64,6 +64,13 @@ size_t MemoryMonitor::log(const MemoryLogEntry& e) {
   j["max_gaussians"] = cap;
   j["grad_threshold"] = thr;
   j["refused_allocations"] = s.refused;
+  if (e.mlp)
+    j["mlp"] = {{"active", e.mlp->active},
+                {"chunk_gaussians", e.mlp->chunk_gaussians},
+                {"activation_bytes", e.mlp->activation_bytes},
+                {"state_bytes", e.mlp->state_bytes},
+                {"per_gaussian_bytes", e.mlp->per_gaussian_bytes},
+                {"recomputed_chunks", e.mlp->recomputed_chunks}};
   j["events"] = e.events;
   const std::string line = j.dump() + "\n";
   if (std::fputs(line.c_str(), file_) < 0 || std::fflush(file_) != 0)

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,23 @@ struct NodeMemoryStatus {
   double grad_threshold = 0;
 };
 
+// The deformation network's memory, by role (a deformable node only).
+struct MlpMemoryStatus {
+  bool active = false;             // past the static warm-up
+  size_t chunk_gaussians = 0;      // Gaussians per MLP chunk (sets the activation bytes)
+  size_t activation_bytes = 0;     // encoded input + workspace of one chunk
+  size_t state_bytes = 0;          // weights, gradients, Adam moments
+  size_t per_gaussian_bytes = 0;   // deltas, their gradients, deformed copies (at capacity)
+  size_t recomputed_chunks = 0;    // chunks whose forward the last backward recomputed
+};
+
 struct MemoryLogEntry {
   int step = 0;
   std::vector<NodeMemoryStatus> nodes;
   size_t predicted_bytes = 0;   // model's prediction of the accounted peak of this window
   double multiplier = 0;
   std::vector<std::string> events;
+  std::optional<MlpMemoryStatus> mlp;
 };
 
 class MemoryMonitor {

@@ -18,6 +18,7 @@
 #include "core/memory_accounting.h"
 #include "datasets/dataset.h"
 #include "datasets/scene_generator.h"
+#include "deform/deformation_field.h"
 #include "rasterizer/rasterize.h"
 #include "rasterizer/sh.h"
 #include "trainer/adam.h"
@@ -99,6 +100,22 @@ class TrainingRun {
   nlohmann::json trainer_state() const;
   size_t persistent_bytes() const;
   size_t predicted_peak() const;
+  // The deformation field deforms the Gaussians after the static warm-up.
+  bool deforming(int step) const { return field_ && step > cfg_.deform.warmup_steps; }
+  float time_noise(int step) const;
+  // Rasterizer inputs for a view of the evaluation: deformed to the view's time when deforming.
+  GaussianInputs gaussians_at(float time);
+  ViewGaussians view_placer() {
+    if (!field_) return {};
+    return [this](const View& v) { return gaussians_at(v.time); };
+  }
+  // The first `count` floats of a buffer on the run's device, on the host.
+  std::vector<float> copy_rows(const float* src, size_t count) const {
+    std::vector<float> host(count);
+    copy_bytes(Device::cpu(), host.data(), dev_, src, count * sizeof(float));
+    return host;
+  }
+  std::vector<CheckpointTensor> checkpoint_tensors();
 
   Config cfg_;  // not const: the plan may lower data.width/height
   const TrainerOptions opt_;
@@ -109,6 +126,7 @@ class TrainingRun {
   MemoryPlan plan_;
   const NodeConfig* node_cfg_ = nullptr;
   std::unique_ptr<GaussianModel> gauss_;
+  std::unique_ptr<DeformationField<float>> field_;  // deformable nodes only
   std::unique_ptr<TrainImages> images_;
   RasterSettings raster_;
   AdamSettings adam_;
@@ -125,6 +143,7 @@ class TrainingRun {
   double threshold_used_ = 0;
   std::vector<std::string> events_;
   int first_step_ = 1;
+  int last_step_ = 0;  // the step most recently trained
   double train_seconds_before_ = 0;  // from a resumed checkpoint
 
   // Per-step results for logging.
@@ -222,6 +241,26 @@ void TrainingRun::setup_model() {
            gauss_->capacity(), ", SH ", np->sh_degree, ", ", format_bytes(gauss_->allocated_bytes()),
            " allocated");
 
+  if (node_cfg_->kind == NodeKind::deformable) {
+    const DeformConfig& d = cfg_.deform;
+    DeformationFieldConfig fc;
+    fc.depth = d.depth;
+    fc.width = d.width;
+    fc.skip_after = d.skip_layer;
+    fc.encoding.position_freqs = d.position_frequencies;
+    fc.encoding.time_freqs = d.time_frequencies;
+    fc.seed = cfg_.train.seed;
+    GS_CHECK(plan_.mlp_chunk_gaussians > 0, "the plan has no MLP chunk for a deformable node");
+    field_ = std::make_unique<DeformationField<float>>(fc, dev_, gauss_->capacity(),
+                                                       size_t(plan_.mlp_chunk_gaussians));
+    log_info("deformation field: ", d.depth, "x", d.width, " MLP, skip after layer ", d.skip_layer,
+             ", encoding L=", d.position_frequencies, "/", d.time_frequencies, ", ",
+             field_->mlp().params().size(), " weights; ", field_->chunk_rows(),
+             " Gaussians per chunk; ", format_bytes(field_->bytes()), " allocated (",
+             format_bytes(field_->activation_bytes()), " activations); switches on after step ",
+             d.warmup_steps);
+  }
+
   images_ = std::make_unique<TrainImages>(dev_, data_.train_images, plan_.images_on_device);
   const Camera& cam = data_.train[0].camera;
   const size_t px = size_t(cam.width) * cam.height;
@@ -251,8 +290,9 @@ void TrainingRun::restore_checkpoint() {
   if (!fs::exists(path))
     throw IoError("--resume: no checkpoint at '" + path + "'",
                   "start without --resume, or point --out at the run to continue");
-  const LoadedCheckpoint ck = load_checkpoint(path, {gauss_.get()});
+  const LoadedCheckpoint ck = load_checkpoint(path, {gauss_.get()}, checkpoint_tensors());
   first_step_ = ck.step + 1;
+  last_step_ = ck.step;
   const nlohmann::json& s = ck.trainer_state;
   capacity_limit_ = s.value("capacity_limit", capacity_limit_);
   transient_per_gaussian_ = s.value("transient_per_gaussian", transient_per_gaussian_);
@@ -265,7 +305,39 @@ void TrainingRun::restore_checkpoint() {
 // Bytes that do not depend on the per-view state: the model at capacity and the step buffers.
 size_t TrainingRun::persistent_bytes() const {
   return gauss_->allocated_bytes() + target_.bytes() + v_rgb_.bytes() + colors_.bytes() +
-         v_sh_.bytes() + loss_ws_.bytes() + plan_.fixed.images * (images_->cached_on_device() ? 1 : 0);
+         v_sh_.bytes() + loss_ws_.bytes() + (field_ ? field_->bytes() : 0) +
+         plan_.fixed.images * (images_->cached_on_device() ? 1 : 0);
+}
+
+// Deformable-3DGS's annealed time noise for real captures: one N(0, 1) draw per step (shared by
+// every Gaussian) × the spacing of the training frames × a factor falling linearly from 0.1 to
+// 0 over 20k steps. From (seed, step) alone, so resumed runs see the same noise.
+float TrainingRun::time_noise(int step) const {
+  if (!cfg_.deform.time_noise) return 0.0f;
+  constexpr double kNoiseSteps = 20000;
+  const double anneal = 0.1 * (1.0 - std::min(double(step) / kNoiseSteps, 1.0));
+  std::mt19937_64 rng(cfg_.train.seed * 15485863ull + uint64_t(step));
+  std::normal_distribution<double> normal(0.0, 1.0);
+  return float(normal(rng) * anneal / double(data_.train.size()));
+}
+
+GaussianInputs TrainingRun::gaussians_at(float time) {
+  GaussianModel& g = *gauss_;
+  GaussianInputs in = g.inputs(nullptr);
+  if (!deforming(last_step_)) return in;
+  field_->forward(g.params(GaussianParam::means), g.params(GaussianParam::log_scales),
+                  g.params(GaussianParam::quats), g.count(), time);
+  in.means = field_->deformed_means();
+  in.log_scales = field_->deformed_log_scales();
+  in.quats = field_->deformed_quats();
+  return in;
+}
+
+std::vector<CheckpointTensor> TrainingRun::checkpoint_tensors() {
+  if (!field_) return {};
+  return {{"deform.mlp.params", &field_->mlp().params()},
+          {"deform.mlp.adam_m", &field_->adam_m()},
+          {"deform.mlp.adam_v", &field_->adam_v()}};
 }
 
 size_t TrainingRun::predicted_peak() const {
@@ -283,6 +355,7 @@ void TrainingRun::train_step(int step) {
   std::shuffle(order.begin(), order.end(), rng);
   const size_t vi = order[slot];
   const Camera& cam = data_.train[vi].camera;
+  last_step_ = step;
 
   GaussianModel& g = *gauss_;
   const size_t n = g.count();
@@ -291,18 +364,34 @@ void TrainingRun::train_step(int step) {
   const auto campos = camera_center(cam);
 
   images_->fetch(vi, target_);
-  sh_to_color_forward(dev_, n, degree, active, g.params(GaussianParam::sh),
-                      g.params(GaussianParam::means), campos.data(), colors_.data());
-  const GaussianInputs in = g.inputs(colors_.data());
+  GaussianInputs in = g.inputs(colors_.data());
+  const bool deform = deforming(step);
+  const float t = data_.train[vi].time + time_noise(step);
+  if (deform) {
+    // Render the Gaussians deformed to this view's time; colours see the deformed means.
+    field_->forward(g.params(GaussianParam::means), g.params(GaussianParam::log_scales),
+                    g.params(GaussianParam::quats), n, t);
+    in.means = field_->deformed_means();
+    in.log_scales = field_->deformed_log_scales();
+    in.quats = field_->deformed_quats();
+  }
+  sh_to_color_forward(dev_, n, degree, active, g.params(GaussianParam::sh), in.means,
+                      campos.data(), colors_.data());
   const RasterForward fwd = rasterize_forward(dev_, in, cam, raster_);
   last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, fwd.rgb.data(),
                                            target_.data(), float(cfg_.train.lambda_dssim),
                                            v_rgb_.data(), &loss_ws_);
   RasterGradients grads =
       rasterize_backward(dev_, in, cam, raster_, fwd, v_rgb_.data(), nullptr, nullptr);
-  sh_to_color_backward(dev_, n, degree, active, g.params(GaussianParam::sh),
-                       g.params(GaussianParam::means), campos.data(), grads.v_colors.data(),
-                       v_sh_.data(), grads.v_means.data());
+  sh_to_color_backward(dev_, n, degree, active, g.params(GaussianParam::sh), in.means,
+                       campos.data(), grads.v_colors.data(), v_sh_.data(), grads.v_means.data());
+  if (deform) {
+    // Gradients of the deformed Gaussians → canonical ones (in place) and the MLP's weights.
+    field_->mlp().zero_grad();
+    field_->backward(g.params(GaussianParam::means), g.params(GaussianParam::log_scales),
+                     g.params(GaussianParam::quats), n, t, grads.v_means.data(),
+                     grads.v_log_scales.data(), grads.v_quats.data());
+  }
   // The training-view PSNR for the console and train.jsonl, on the steps that report it.
   if (step % std::max(cfg_.train.log_every, 1) == 0 || step == first_step_)
     last_psnr_ = psnr(dev_, cam.width, cam.height, fwd.rgb.data(), target_.data());
@@ -345,6 +434,19 @@ void TrainingRun::train_step(int step) {
   adam_step(dev_, po, step, a);
   ParamGroup psh = group(GaussianParam::sh, v_sh_.data(), cfg_.train.lr_sh_rest);
   adam_step_split_rows(dev_, psh, 3, cfg_.train.lr_sh_dc, step, a);
+  if (deform) {
+    // The MLP's own Adam: its step count starts when it switches on (as its optimizer's does
+    // in Deformable-3DGS); its learning rate follows the global step.
+    ParamGroup pd;
+    pd.name = "deform_mlp";
+    pd.params = field_->mlp().params().data();
+    pd.grads = field_->mlp().grads().data();
+    pd.m = field_->adam_m().data();
+    pd.v = field_->adam_v().data();
+    pd.count = field_->mlp().params().size();
+    pd.lr = exponential_lr(step, cfg_.deform.lr, cfg_.deform.lr_final, cfg_.train.iterations);
+    adam_step(dev_, pd, step - cfg_.deform.warmup_steps, a);
+  }
 }
 
 void TrainingRun::step_with_recovery(int step) {
@@ -415,6 +517,10 @@ void TrainingRun::log_step(int step) {
   e.multiplier = gauss_->count() > 0 ? double(predicted) / (double(gauss_->count()) * 236.0) : 0;
   e.events = events_;
   events_.clear();
+  if (field_)
+    e.mlp = MlpMemoryStatus{deforming(step), field_->chunk_rows(), field_->activation_bytes(),
+                            field_->state_bytes(), field_->per_gaussian_bytes(),
+                            field_->recomputed_chunks()};
   const size_t measured = monitor_->log(e);
   const size_t persistent = persistent_bytes();
   if (gauss_->count() > 0 && measured > persistent) {
@@ -450,7 +556,8 @@ void TrainingRun::log_step(int step) {
 // Held-out views mid-run (no images written): one train.jsonl line with the test metrics.
 void TrainingRun::log_test(int step) {
   if (data_.test.empty()) return;
-  const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_, "");
+  const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_, "",
+                                       view_placer());
   nlohmann::ordered_json j;
   j["step"] = step;
   j["test_psnr"] = ev.psnr;
@@ -465,7 +572,8 @@ void TrainingRun::log_test(int step) {
 }
 
 void TrainingRun::save(int step, const std::string& why) {
-  save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, {gauss_.get()}, trainer_state());
+  save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, {gauss_.get()}, trainer_state(),
+                  checkpoint_tensors());
   log_info("checkpoint saved at step ", step, " (", why, ")");
 }
 
@@ -473,17 +581,46 @@ void TrainingRun::export_ply(int step) {
   const std::string dir = out_ + "/point_cloud/iteration_" + std::to_string(step);
   fs::create_directories(dir);
   write_ply(dir + "/point_cloud.ply", gauss_->to_cloud());
+  if (field_ && deforming(step)) {
+    // The deformed Gaussians at the chosen time: the canonical cloud with the deformed mean,
+    // scale and rotation (opacity and SH are not deformed).
+    const float t = float(cfg_.deform.export_time);
+    gaussians_at(t);
+    GaussianCloud c = gauss_->to_cloud();
+    const size_t n = gauss_->count();
+    const std::vector<float> m = copy_rows(field_->deformed_means(), n * 3);
+    const std::vector<float> s = copy_rows(field_->deformed_log_scales(), n * 3);
+    const std::vector<float> q = copy_rows(field_->deformed_quats(), n * 4);
+    c.means = m;
+    c.log_scales = s;
+    c.quats = q;
+    char name[64];
+    std::snprintf(name, sizeof(name), "/deformed_t%.3f.ply", t);
+    write_ply(dir + name, c);
+    log_info("deformed Gaussians at t = ", t, " written to ", dir + name);
+  }
 }
 
 TrainSummary TrainingRun::run() {
+  // This version trains one Gaussian node: the background of a static scene, or the deformable
+  // node of a deformable scene (its sky node, if any, is not trained yet).
+  const NodeKind trained = cfg_.scene == SceneKind::deformable ? NodeKind::deformable
+                                                               : NodeKind::background;
+  if (cfg_.scene == SceneKind::omnire)
+    throw ConfigError("omnire scenes are not trainable yet: this version trains static and "
+                          "deformable scenes",
+                      "use a static_*gb.yaml or deformable_*gb.yaml preset");
   for (const NodeConfig& n : cfg_.nodes) {
-    if (n.kind == NodeKind::background && !node_cfg_) node_cfg_ = &n;
-    else if (n.kind != NodeKind::sky || cfg_.scene != SceneKind::static_scene)
+    if (n.kind == trained && !node_cfg_) node_cfg_ = &n;
+    else if (n.kind != NodeKind::sky)
       throw ConfigError("node '" + n.name + "' of kind " + to_string(n.kind) +
-                            " is not trainable yet: this version trains static scenes",
-                        "use a static_*gb.yaml preset");
+                            " is not trainable yet: this version trains one " +
+                            to_string(trained) + " node per " + to_string(cfg_.scene) + " scene",
+                        "remove the node from the config's nodes");
   }
-  if (!node_cfg_) throw ConfigError("a static scene needs a background node");
+  if (!node_cfg_)
+    throw ConfigError(std::string("a ") + to_string(cfg_.scene) + " scene needs a " +
+                      to_string(trained) + " node");
 
   setup_outputs();
   dev_ = resolve_device(cfg_.device);
@@ -561,7 +698,7 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
     export_ply(last_step);
   }
   const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_,
-                                       s.interrupted ? "" : out_ + "/test_renders");
+                                       s.interrupted ? "" : out_ + "/test_renders", view_placer());
   s.test_psnr = ev.psnr;
   s.test_ssim = ev.ssim;
   s.test_views = ev.views;
@@ -578,6 +715,14 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
   m["budget_bytes"] = s.budget_bytes;
   m["peak_bytes"] = s.peak_bytes;
   m["node"] = {{"name", gauss_->name()}, {"capacity", gauss_->capacity()}, {"sh_degree", gauss_->sh_degree()}};
+  if (field_)
+    m["deform"] = {{"active", deforming(last_step_)},
+                   {"warmup_steps", cfg_.deform.warmup_steps},
+                   {"mlp_weights", field_->mlp().params().size()},
+                   {"chunk_gaussians", field_->chunk_rows()},
+                   {"state_bytes", field_->state_bytes()},
+                   {"activation_bytes", field_->activation_bytes()},
+                   {"per_gaussian_bytes", field_->per_gaussian_bytes()}};
   write_text_atomic(out_ + "/metrics.json", m.dump(2) + "\n");
   log_info("done: ", last_step, " steps in ", s.train_seconds, " s; test PSNR ", ev.psnr,
            " dB, SSIM ", ev.ssim, " over ", ev.views, " views; ", s.gaussians,
