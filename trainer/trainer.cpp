@@ -143,6 +143,7 @@ class TrainingRun {
   double threshold_used_ = 0;
   std::vector<std::string> events_;
   int first_step_ = 1;
+  bool resolution_lowered_ = false;  // the plan lowered data.width/height (applies to any scene)
   int last_step_ = 0;  // the step most recently trained
   double train_seconds_before_ = 0;  // from a resumed checkpoint
 
@@ -177,6 +178,13 @@ void TrainingRun::setup_data() {
   o.downscale = cfg_.data.downscale;
   o.width = cfg_.data.width;
   o.height = cfg_.data.height;
+  if (cfg_.data.path.empty() && !resolution_lowered_) {
+    // The presets' resolution is for real captures; the embedded scene trains at its own.
+    if (o.width != 0 || o.height != 0)
+      log_info("data: the embedded scene trains at its native resolution (data.width/height "
+               "apply to data.path)");
+    o.width = o.height = 0;
+  }
   o.background = background_of(cfg_);
   o.test_every = cfg_.data.test_every;
   o.init_random_points = int(node_cfg_->init_points);
@@ -213,6 +221,7 @@ void TrainingRun::setup_plan() {
              in.height, ")");
     cfg_.data.width = plan_.width;
     cfg_.data.height = plan_.height;
+    resolution_lowered_ = true;
     setup_data();
   }
   for (const std::string& d : plan_.degrade) events_.push_back("degrade: " + d);
