@@ -42,10 +42,22 @@ void Progress::update(const ProgressState& s) {
 }
 
 void Progress::draw(const ProgressState& s, bool line) {
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const int done = s.step - first_step_ + 1;
-  const double its = elapsed > 0 ? done / elapsed : 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (rate_step_ < 0) {
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    rate_ = elapsed > 0 ? (s.step - first_step_ + 1) / elapsed : 0;
+  } else {
+    const double dt = std::chrono::duration<double>(now - rate_time_).count();
+    if (dt > 0 && s.step > rate_step_) {
+      const double window = (s.step - rate_step_) / dt;
+      // Lines come every log interval: take that window's rate. Bar redraws come every 0.1 s:
+      // smooth them.
+      rate_ = line ? window : 0.9 * rate_ + 0.1 * window;
+    }
+  }
+  rate_step_ = s.step;
+  rate_time_ = now;
+  const double its = rate_;
   const double eta = its > 0 ? (s.total - s.step) / its : -1;
   char buf[256];
   const double mem_gb = double(s.memory_bytes) / 1e9, bud_gb = double(s.budget_bytes) / 1e9;

@@ -31,6 +31,11 @@ class Progress {
   int first_step_ = -1;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
+  // The rate shown is recent, not the run's average: a deformable run slows down severalfold
+  // when its MLP switches on, and an average would promise an ETA that never comes.
+  std::chrono::steady_clock::time_point rate_time_;
+  int rate_step_ = -1;
+  double rate_ = 0;  // steps per second, smoothed
 };
 
 }  // namespace gs
