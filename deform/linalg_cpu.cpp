@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "deform/linalg.h"
 
@@ -104,11 +105,21 @@ void relu_backward_cpu(size_t count, const T* act, T* grad) {
 
 template <class T>
 void bias_grad_accumulate_cpu(size_t rows, int cols, const T* G, size_t ldg, T* db) {
-#pragma omp parallel for schedule(static)
-  for (int o = 0; o < cols; ++o) {
-    T acc = T(0);
-    for (size_t i = 0; i < rows; ++i) acc += G[i * ldg + o];
-    db[o] += acc;
+  // Each thread owns a block of columns and walks the rows in order (contiguous reads; the
+  // sum per column is in row order whatever the thread count).
+#pragma omp parallel
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int per = (cols + nt - 1) / nt;
+    const int lo = std::min(cols, t * per), hi = std::min(cols, lo + per);
+    if (hi > lo) {
+      std::vector<T> acc(size_t(hi - lo), T(0));
+      for (size_t i = 0; i < rows; ++i) {
+        const T* g = G + i * ldg + lo;
+        for (int o = 0; o < hi - lo; ++o) acc[o] += g[o];
+      }
+      for (int o = lo; o < hi; ++o) db[o] += acc[o - lo];
+    }
   }
 }
 
