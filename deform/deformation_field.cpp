@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/errors.h"
+#include "deform/linalg.h"
 
 namespace gs {
 
@@ -41,6 +42,7 @@ DeformationField<T>::DeformationField(const DeformationFieldConfig& config, cons
   quats_ = Buffer<T>(device, capacity * 4, MemCategory::mlp);
   encoded_ = Buffer<T>(device, chunk_rows_ * size_t(config.encoding.dim()), MemCategory::mlp);
   workspace_ = mlp_.make_workspace(chunk_rows_);
+  context_bytes_ = linalg_prepare(device);
 }
 
 template <class T>

@@ -67,7 +67,12 @@ class DeformationField {
   size_t state_bytes() const;        // weights, gradients, Adam m and v
   size_t per_gaussian_bytes() const; // deltas, their gradients, deformed copies (at capacity)
   size_t activation_bytes() const;   // encoded input + MLP workspace of one chunk
-  size_t bytes() const { return state_bytes() + per_gaussian_bytes() + activation_bytes(); }
+  // The device's linalg state (CUDA: cuBLAS workspace, kLinalgCudaContextBytes; CPU: 0). It is
+  // created with the field and shared by every field on the device and thread.
+  size_t context_bytes() const { return context_bytes_; }
+  size_t bytes() const {
+    return state_bytes() + per_gaussian_bytes() + activation_bytes() + context_bytes();
+  }
 
   // What the same quantities cost before constructing one (the memory model must agree).
   static size_t per_gaussian_bytes_for();  // per Gaussian
@@ -90,6 +95,7 @@ class DeformationField {
   bool activations_valid_ = false;
   size_t last_n_ = 0;
   size_t recomputed_chunks_ = 0;
+  size_t context_bytes_ = 0;
 };
 
 }  // namespace gs

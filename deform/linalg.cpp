@@ -15,6 +15,15 @@ namespace {
 
 }  // namespace
 
+size_t linalg_prepare(const Device& device) {
+  if (!device.is_cuda()) return 0;
+#ifdef GSTRAIN_WITH_CUDA
+  return linalg_prepare_cuda(device);
+#else
+  no_cuda("linalg_prepare", device);
+#endif
+}
+
 template <class T>
 void gemm(const Device& device, bool trans_a, bool trans_b, int m, int n, int k, T alpha,
           const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc) {

@@ -34,6 +34,15 @@ template <class T>
 void bias_grad_accumulate(const Device& device, size_t rows, int cols, const T* G, size_t ldg,
                           T* db);
 
+// What the CUDA backend holds per device and host thread, accounted in MemCategory::mlp: the
+// cuBLAS workspace (4 MiB) and the bias-gradient reduction scratch (512 KiB).
+constexpr size_t kLinalgCudaContextBytes = (size_t(4) << 20) + (size_t(512) << 10);
+
+// Creates the device's linalg state now (CUDA: cuBLAS handle and workspace) instead of at the
+// first GEMM, so a training run allocates it at setup, not mid-run. Returns its accounted
+// bytes (0 on the CPU).
+size_t linalg_prepare(const Device& device);
+
 // Backend entry points (linalg_cpu.cpp, linalg_cuda.cu); call the functions above instead.
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* A, int lda,
@@ -46,6 +55,7 @@ template <class T>
 void bias_grad_accumulate_cpu(size_t rows, int cols, const T* G, size_t ldg, T* db);
 
 #ifdef GSTRAIN_WITH_CUDA
+size_t linalg_prepare_cuda(const Device& device);
 template <class T>
 void gemm_cuda(const Device& device, bool trans_a, bool trans_b, int m, int n, int k, T alpha,
                const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc);

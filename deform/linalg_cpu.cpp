@@ -34,7 +34,12 @@ template <class T>
 void gemm_threaded(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B,
                    int ldb, T beta, T* C, int ldc) {
   static std::once_flag single_threaded_blas;
-  std::call_once(single_threaded_blas, [] { openblas_set_num_threads(1); });
+  std::call_once(single_threaded_blas, [] {
+    // An OpenMP build of OpenBLAS also sets the process's OpenMP thread count: put it back.
+    const int omp_threads = omp_get_max_threads();
+    openblas_set_num_threads(1);
+    omp_set_num_threads(omp_threads);
+  });
   if (k == 0 || alpha == T(0)) {
     // BLAS leaves C × beta; with beta == 0 we promise an overwrite even over NaNs.
     for (int i = 0; i < m; ++i)

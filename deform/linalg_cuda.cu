@@ -215,6 +215,14 @@ cublasStatus_t cublas_gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
 
 }  // namespace
 
+static_assert(kCublasWorkspaceBytes + kReduceScratchBytes == kLinalgCudaContextBytes,
+              "linalg.h's kLinalgCudaContextBytes must match the context's buffers");
+
+size_t linalg_prepare_cuda(const Device& device) {
+  const CudaLinalgContext& ctx = linalg_context(device);
+  return ctx.workspace.bytes() + ctx.reduce_scratch.bytes();
+}
+
 template <class T>
 void gemm_cuda(const Device& device, bool trans_a, bool trans_b, int m, int n, int k, T alpha,
                const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc) {

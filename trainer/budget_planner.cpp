@@ -1,11 +1,14 @@
 // Memory planning with the degrade ladder (see budget_planner.h).
 #include "trainer/budget_planner.h"
 
+#include "deform/linalg.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "core/errors.h"
+#include "deform/linalg.h"
 
 namespace gs {
 
@@ -68,7 +71,8 @@ double evaluate(const PlanInputs& in, const MemoryModel& model, const LadderStat
     plan.mlp_chunk_gaussians = in.deform.chunk_size > 0
                                    ? in.deform.chunk_size
                                    : MemoryModel::mlp_chunk_size(mlp, act_budget);
-    plan.fixed.mlp_state = mlp.state_bytes();
+    // On a GPU, plus the cuBLAS workspace and reduction scratch (deform/linalg.h).
+    plan.fixed.mlp_state = mlp.state_bytes() + (in.context_bytes > 0 ? kLinalgCudaContextBytes : 0);
     plan.fixed.mlp_activations =
         size_t(plan.mlp_chunk_gaussians) * mlp.activation_bytes_per_gaussian();
   }

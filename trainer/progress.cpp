@@ -44,15 +44,16 @@ void Progress::update(const ProgressState& s) {
 void Progress::draw(const ProgressState& s, bool line) {
   const auto now = std::chrono::steady_clock::now();
   if (rate_step_ < 0) {
+    // The first draw may come microseconds after the start: no rate until a real window.
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    rate_ = elapsed > 0 ? (s.step - first_step_ + 1) / elapsed : 0;
+    rate_ = elapsed > 0.5 ? (s.step - first_step_ + 1) / elapsed : 0;
   } else {
     const double dt = std::chrono::duration<double>(now - rate_time_).count();
     if (dt > 0 && s.step > rate_step_) {
       const double window = (s.step - rate_step_) / dt;
       // Lines come every log interval: take that window's rate. Bar redraws come every 0.1 s:
-      // smooth them.
-      rate_ = line ? window : 0.9 * rate_ + 0.1 * window;
+      // smooth them (from the first window on).
+      rate_ = line || rate_ == 0 ? window : 0.9 * rate_ + 0.1 * window;
     }
   }
   rate_step_ = s.step;
