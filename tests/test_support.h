@@ -1,4 +1,4 @@
-// Helpers shared by the test files: a self-deleting temporary directory, whole-file reads, and
+// Helpers shared by the test files: a self-deleting temporary directory, whole-file and JSONL reads, and
 // running a shell command with its output captured (the CLI tests run the real executables).
 #pragma once
 
@@ -9,7 +9,11 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace gs::test {
 
@@ -44,6 +48,18 @@ inline std::string read_text(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// One JSON value per non-empty line (train.jsonl, memory.jsonl). Throws (failing the test)
+// when the file cannot be read.
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  if (!in.good()) throw std::runtime_error("cannot read '" + path + "'");
+  std::vector<nlohmann::json> lines;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  return lines;
 }
 
 struct CommandResult {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "deform/deformation_field.h"
+
 namespace gs {
 
 size_t MlpShape::weight_count() const {
@@ -42,8 +44,10 @@ GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree) const {
     // Instance id + box-local → world mean/quaternion copy and its gradient.
     case NodeKind::rigid: c.node_transform = 4 + 2 * 4 * 7; break;
     // The network's output (δx, δr, δs) and its gradient, and the deformed mean/quaternion/scale
-    // (their gradients reuse the rasterizer's): 30 floats (DeformationField::per_gaussian_bytes_for).
-    case NodeKind::deformable: c.node_transform = 4 * 30; break;
+    // (their gradients reuse the rasterizer's): 30 floats, 120 B.
+    case NodeKind::deformable:
+      c.node_transform = DeformationField<float>::per_gaussian_bytes_for();
+      break;
     // Instance id + 4 joint indices/weights + skinned mean/quaternion and their gradients.
     case NodeKind::skeleton: c.node_transform = 4 + 4 * 8 + 2 * 4 * 7; break;
   }

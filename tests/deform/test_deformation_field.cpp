@@ -12,28 +12,16 @@
 #include "deform/deform_ops.h"
 #include "deform/deformation_field.h"
 #include "deform/positional_encoding.h"
+#include "tests/deform/gradient_check.h"
 
 using namespace gs;
+using gs::test::central_difference;
+using gs::test::dot;
+using gs::test::random_vector;
 
 namespace {
 
-std::vector<double> random_vector(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(gen);
-  return v;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
-double rel_err(double analytic, double numeric) {
-  return std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), 1e-4});
-}
+double rel_err(double analytic, double numeric) { return gs::test::rel_err(analytic, numeric, 1e-4); }
 
 DeformationFieldConfig small_field() {
   DeformationFieldConfig c;
@@ -112,15 +100,7 @@ TEST_CASE("deformation applied to Gaussians: closed form and finite differences"
                                      a.data(), v_ls.data(), v_q.data(), d_deltas.data());
   const double h = 1e-6;
   double worst = 0;
-  auto fd = [&](double& x) {
-    const double x0 = x;
-    x = x0 + h;
-    const double lp = loss(c, deltas);
-    x = x0 - h;
-    const double lm = loss(c, deltas);
-    x = x0;
-    return (lp - lm) / (2 * h);
-  };
+  auto fd = [&](double& x) { return central_difference(x, h, [&] { return loss(c, deltas); }); };
   for (size_t k = 0; k < n * 10; ++k) worst = std::max(worst, rel_err(d_deltas[k], fd(deltas[k])));
   for (size_t k = 0; k < n * 3; ++k) worst = std::max(worst, rel_err(v_ls[k], fd(c.log_scales[k])));
   for (size_t k = 0; k < n * 4; ++k) worst = std::max(worst, rel_err(v_q[k], fd(c.quats[k])));
@@ -152,15 +132,7 @@ TEST_CASE("deformation field: gradients match finite differences", "[deform]") {
   double* p = field.mlp().params().data();
   const double h = 1e-6;
   double worst = 0;
-  auto fd = [&](double& x) {
-    const double x0 = x;
-    x = x0 + h;
-    const double lp = loss();
-    x = x0 - h;
-    const double lm = loss();
-    x = x0;
-    return (lp - lm) / (2 * h);
-  };
+  auto fd = [&](double& x) { return central_difference(x, h, loss); };
   // Every 7th MLP parameter (all layers and heads are hit), then the canonical Gaussians.
   for (size_t k = 0; k < field.mlp().params().size(); k += 7) worst = std::max(worst, rel_err(grads[k], fd(p[k])));
   for (size_t k = 0; k < n * 3; ++k) worst = std::max(worst, rel_err(v_ls[k], fd(c.log_scales[k])));

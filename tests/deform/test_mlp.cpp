@@ -10,29 +10,19 @@
 
 #include "deform/mlp.h"
 #include "deform/positional_encoding.h"
+#include "tests/deform/gradient_check.h"
 
 using namespace gs;
+using gs::test::central_difference;
+using gs::test::dot;
+using gs::test::random_vector;
 
 namespace {
+// Gradients near zero are compared absolutely below this magnitude.
+double rel_err(double analytic, double numeric) { return gs::test::rel_err(analytic, numeric, 1e-3); }
+}  // namespace
 
-std::vector<double> random_vector(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<double> v(n);
-  for (double& x : v) x = u(gen);
-  return v;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
-// Relative error with a floor so that gradients near zero are compared absolutely.
-double rel_err(double analytic, double numeric) {
-  return std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), 1e-3});
-}
+namespace {
 
 // 3 hidden layers of width 16, skip after layer 2 (0-based 1), two heads.
 MlpConfig small_config() {
@@ -81,13 +71,8 @@ TEST_CASE("positional encoding: backward matches finite differences", "[deform]"
     };
     const double h = 1e-6;
     for (size_t j = 0; j < p.size(); ++j) {
-      const double keep = p[j];
-      p[j] = keep + h;
-      const double lp = loss();
-      p[j] = keep - h;
-      const double lm = loss();
-      p[j] = keep;
-      CHECK(rel_err(dp[j], (lp - lm) / (2 * h)) < 1e-6);
+      const double numeric = central_difference(p[j], h, loss);
+      CHECK(rel_err(dp[j], numeric) < 1e-6);
     }
     // accumulate adds onto what is there.
     std::vector<double> acc(p.size(), 1.0);
@@ -115,14 +100,9 @@ TEST_CASE("mlp: input and parameter gradients match finite differences", "[defor
   };
   const double h = 1e-6;
   for (size_t j = 0; j < x.size(); ++j) {
-    const double keep = x[j];
-    x[j] = keep + h;
-    const double lp = loss();
-    x[j] = keep - h;
-    const double lm = loss();
-    x[j] = keep;
+    const double numeric = central_difference(x[j], h, loss);
     INFO("input " << j);
-    CHECK(rel_err(dx[j], (lp - lm) / (2 * h)) < 1e-6);
+    CHECK(rel_err(dx[j], numeric) < 1e-6);
   }
 
   // A sample of every layer's weights (incl. both skip-layer column blocks) and all biases.
@@ -134,14 +114,9 @@ TEST_CASE("mlp: input and parameter gradients match finite differences", "[defor
   }
   size_t nonzero = 0;
   for (size_t j : sample) {
-    const double keep = p[j];
-    p[j] = keep + h;
-    const double lp = loss();
-    p[j] = keep - h;
-    const double lm = loss();
-    p[j] = keep;
+    const double numeric = central_difference(p[j], h, loss);
     INFO("param " << j);
-    CHECK(rel_err(grads[j], (lp - lm) / (2 * h)) < 1e-6);
+    CHECK(rel_err(grads[j], numeric) < 1e-6);
     nonzero += grads[j] != 0.0;
   }
   CHECK(nonzero > sample.size() / 2);  // the check is not vacuous (ReLU kept most paths alive)

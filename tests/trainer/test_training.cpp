@@ -21,6 +21,7 @@
 #include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::read_jsonl;
 using gs::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -55,16 +56,6 @@ nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   REQUIRE(in.good());
   return nlohmann::json::parse(in);
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  std::vector<nlohmann::json> lines;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  return lines;
 }
 
 TrainerOptions quiet() {

@@ -21,6 +21,7 @@
 #include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::read_jsonl;
 using gs::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -52,16 +53,6 @@ Config tiny_deformable(const std::string& scene, const std::string& out, int ite
       "deform.chunk_size=256"};
   o.insert(o.end(), extra.begin(), extra.end());
   return load_config(std::string(GSTRAIN_TEST_FIXTURES) + "/configs/tiny_deformable.yaml", o);
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  std::vector<nlohmann::json> lines;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  return lines;
 }
 
 TrainerOptions quiet() {
