@@ -63,6 +63,13 @@ class DeviceOutOfMemory : public OutOfMemoryError {
   size_t requested_bytes_;
 };
 
+// Training went wrong and cannot go on: NaN loss, an empty node, divergence. The message names
+// the step and the last densify event; the last good checkpoint is left in place.
+class TrainingFailed : public Error {
+ public:
+  using Error::Error;
+};
+
 // Formats a byte count for humans: "1.50 GiB", "12.0 MiB", "512 B".
 std::string format_bytes(size_t bytes);
 

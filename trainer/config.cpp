@@ -73,6 +73,8 @@ void visit(V& v, TrainConfig& t) {
   v.field("lr_opacity", t.lr_opacity, kLearningRate);
   v.field("lr_sh_dc", t.lr_sh_dc, kLearningRate);
   v.field("lr_sh_rest", t.lr_sh_rest, kLearningRate);
+  v.field("divergence_factor", t.divergence_factor, RealRange{1.0, 1e6, true});
+  v.field("divergence_steps", t.divergence_steps, IntRange{1, kMaxSteps});
 }
 
 template <class V>
@@ -84,6 +86,8 @@ void visit(V& v, DensifyConfig& d) {
   v.field("opacity_reset_every", d.opacity_reset_every, IntRange{1, kMaxSteps});
   v.field("min_opacity", d.min_opacity, RealRange{0.0, 0.99});
   v.field("percent_dense", d.percent_dense, RealRange{0.0, 1.0, true});
+  v.field("prune_screen_fraction", d.prune_screen_fraction, RealRange{0.0, 1.0});
+  v.field("prune_floor", d.prune_floor, RealRange{0.0, 1.0});
 }
 
 template <class V>

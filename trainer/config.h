@@ -64,6 +64,11 @@ struct TrainConfig {
   double lr_opacity = 0.05;
   double lr_sh_dc = 0.0025;
   double lr_sh_rest = 0.000125;       // lr_sh_dc / 20
+  // Divergence guard: the run fails (exit 4, checkpoint kept from before) when its smoothed
+  // loss stays above divergence_factor × its best smoothed loss for divergence_steps steps.
+  // An opacity reset lifts the loss for a few hundred steps at most; this waits far longer.
+  double divergence_factor = 3.0;
+  int divergence_steps = 1000;
 };
 
 struct DensifyConfig {
@@ -74,6 +79,14 @@ struct DensifyConfig {
   int opacity_reset_every = 3000;
   double min_opacity = 0.005;
   double percent_dense = 0.01;        // clone below / split above this × scene extent
+  // Prune Gaussians whose screen radius passed this fraction of the larger image side since
+  // the last densify (after the first opacity reset). 0: off, as in gsplat's default and in
+  // graphdeco's code, whose radii are zeroed before its 20-pixel test ever runs. A fixed pixel
+  // limit prunes every Gaussian big enough to split at 800x800 (issue 9).
+  double prune_screen_fraction = 0.0;
+  // Pruning never takes a node below this fraction of its peak count in the run (the
+  // highest-opacity of the doomed are spared, and the event is logged). 0: no floor.
+  double prune_floor = 0.1;
 };
 
 struct DeformConfig {

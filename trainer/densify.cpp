@@ -62,6 +62,27 @@ void reset_stats(ModelHostArrays& a, size_t rows) {
   std::fill(a.max_radius, a.max_radius + rows, 0.0f);
 }
 
+// The floor: when pruning would leave fewer than `min_keep` rows, keeps the highest-opacity
+// rows among those marked (finite ones first). Returns how many were spared.
+size_t spare_to_floor(const float* opacity_logits, std::vector<uint8_t>& keep, size_t min_keep) {
+  size_t kept = 0;
+  for (uint8_t k : keep) kept += k;
+  if (kept >= min_keep) return 0;
+  std::vector<size_t> doomed;
+  for (size_t i = 0; i < keep.size(); ++i)
+    if (!keep[i]) doomed.push_back(i);
+  const size_t spare = std::min(min_keep - kept, doomed.size());
+  if (spare == 0) return 0;
+  auto higher = [&](size_t x, size_t y) {
+    const float a = opacity_logits[x], b = opacity_logits[y];
+    if (std::isnan(a) != std::isnan(b)) return std::isnan(b);  // finite before NaN
+    return a > b || (a == b && x < y);
+  };
+  std::nth_element(doomed.begin(), doomed.begin() + (spare - 1), doomed.end(), higher);
+  for (size_t k = 0; k < spare; ++k) keep[doomed[k]] = 1;
+  return spare;
+}
+
 }  // namespace
 
 DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
@@ -84,10 +105,12 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
         for (size_t i = 0; i < n; ++i) {
           bool prune = !(sigmoid(op[i]) >= float(s.min_opacity));  // NaN prunes too
           if (s.prune_big)
-            prune = prune || a.max_radius[i] > s.max_screen_radius ||
+            prune = prune ||
+                    (s.max_screen_radius > 0 && a.max_radius[i] > s.max_screen_radius) ||
                     max_scale(ls + 3 * i) > float(s.max_world_scale * s.scene_extent);
           if (prune) keep[i] = 0;
         }
+        r.spared = spare_to_floor(op, keep, s.min_keep);
 
         // Candidates: averaged gradient at or above the base threshold, not being pruned.
         std::vector<std::pair<float, size_t>> cand;
@@ -179,7 +202,8 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
 
 size_t prune_lowest_opacity(GaussianModel& model, double fraction) {
   const size_t n = model.count();
-  const size_t remove = std::min(n, size_t(std::ceil(fraction * double(n))));
+  // Never the last Gaussian: an empty node cannot train (the run would fail instead).
+  const size_t remove = std::min(n > 0 ? n - 1 : 0, size_t(std::ceil(fraction * double(n))));
   if (remove == 0) return 0;
   size_t new_count = n;
   model.with_host_arrays(

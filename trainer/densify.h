@@ -18,8 +18,9 @@ struct DensifySettings {
   double scene_extent = 1.0;
   double min_opacity = 0.005;
   bool prune_big = false;          // after the first opacity reset, as 3DGS does
-  float max_screen_radius = 20.f;  // pixels
+  float max_screen_radius = 0.f;   // pixels; 0: no screen-size pruning (see DensifyConfig)
   double max_world_scale = 0.1;    // × scene extent
+  size_t min_keep = 1;             // pruning never leaves fewer (the floor; see DensifyConfig)
   size_t capacity_limit = 0;       // grow to at most this many (0: the model's capacity);
                                    // the controller lowers it when calibration says so
 };
@@ -29,6 +30,7 @@ struct DensifyResult {
   size_t candidates = 0;           // passing the base threshold
   size_t admitted = 0;             // candidates that fit the capacity
   size_t cloned = 0, split = 0, pruned = 0;
+  size_t spared = 0;               // marked for pruning but kept by the floor (min_keep)
   double threshold_used = 0;       // base threshold, or the raised one when capacity binds
 };
 

@@ -1,6 +1,7 @@
 // gstrain: the one command users run. `gstrain --config omnire_12gb.yaml [--plan [--json]]`.
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration, 3 the memory plan
 // does not fit the budget.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,7 +18,8 @@
 
 namespace {
 
-constexpr int kExitRuntime = 1, kExitUsage = 2, kExitDoesNotFit = 3, kExitInterrupted = 130;
+constexpr int kExitRuntime = 1, kExitUsage = 2, kExitDoesNotFit = 3, kExitTrainingFailed = 4,
+              kExitInterrupted = 130, kExitTerminated = 143;
 
 const char* kUsage =
     "usage: gstrain --config NAME_OR_PATH [options]\n"
@@ -35,7 +37,9 @@ const char* kUsage =
     "  --help            this text\n"
     "\n"
     "exit codes: 0 ok, 1 runtime failure, 2 bad usage or config, 3 plan does not fit,\n"
-    "            130 interrupted by Ctrl-C (a checkpoint was saved; continue with --resume)\n";
+    "            4 training failed (NaN loss, divergence, or an emptied node; the last good\n"
+    "              checkpoint is kept), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM\n"
+    "              (a checkpoint was saved; continue with --resume)\n";
 
 struct Args {
   std::string config;
@@ -139,9 +143,9 @@ int run(const Args& args) {
               s.train_seconds, gs::format_bytes(s.peak_bytes).c_str(),
               gs::format_bytes(s.budget_bytes).c_str(), config.out_dir.c_str());
   if (s.interrupted) {
-    std::fprintf(stderr, "gstrain: stopped at step %d; continue with --resume\n",
-                 s.iterations_done);
-    return kExitInterrupted;
+    std::fprintf(stderr, "gstrain: stopped at step %d%s; continue with --resume\n",
+                 s.iterations_done, s.stop_signal == SIGTERM ? " by SIGTERM" : "");
+    return s.stop_signal == SIGTERM ? kExitTerminated : kExitInterrupted;
   }
   return 0;
 }
@@ -156,6 +160,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gstrain: %s\n", e.what());
     if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
     return kExitDoesNotFit;
+  } catch (const gs::TrainingFailed& e) {
+    std::fprintf(stderr, "gstrain: %s\n", e.what());
+    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
+    return kExitTrainingFailed;
   } catch (const gs::ConfigError& e) {
     std::fprintf(stderr, "gstrain: %s\n", e.what());
     if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());

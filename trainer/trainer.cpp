@@ -30,6 +30,7 @@
 #include "trainer/gaussian_model.h"
 #include "trainer/init_gaussians.h"
 #include "trainer/loss.h"
+#include "trainer/loss_watch.h"
 #include "trainer/memory_monitor.h"
 #include "trainer/ply_io.h"
 #include "trainer/progress.h"
@@ -41,8 +42,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted = true; }
+// The signal that asked the run to stop (SIGINT from Ctrl-C, SIGTERM from job schedulers and
+// containers), or 0. Both are handled alike: a checkpoint, then exit.
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// Installs the stop handlers for the lifetime of a run and restores the previous ones.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    previous_int_ = std::signal(SIGINT, on_stop_signal);
+    previous_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*previous_int_)(int) = SIG_DFL;
+  void (*previous_term_)(int) = SIG_DFL;
+};
 
 // How many times one step is retried after a refused allocation (each retry prunes first).
 constexpr int kMaxOomRetries = 5;
@@ -78,7 +101,10 @@ std::array<float, 3> background_of(const Config& c) {
 class TrainingRun {
  public:
   TrainingRun(const Config& config, const TrainerOptions& options)
-      : cfg_(config), opt_(options), out_(config.out_dir) {}
+      : cfg_(config),
+        opt_(options),
+        out_(config.out_dir),
+        watch_(config.train.divergence_factor, config.train.divergence_steps) {}
 
   TrainSummary run();
 
@@ -92,6 +118,11 @@ class TrainingRun {
   void train_step(int step);
   void step_with_recovery(int step);
   void maybe_densify(int step);
+  // Throws TrainingFailed (after logging the step) when the run cannot go on.
+  void check_health(int step);
+  [[noreturn]] void fail(int step, const std::string& why, const std::string& hint);
+  // The pruning floor of the node: a fraction of its peak count.
+  size_t prune_floor() const;
   void log_step(int step);
   void save(int step, const std::string& why);
   void log_test(int step);
@@ -145,6 +176,11 @@ class TrainingRun {
   int first_step_ = 1;
   bool resolution_lowered_ = false;  // the plan lowered data.width/height (applies to any scene)
   int last_step_ = 0;  // the step most recently trained
+  size_t peak_count_ = 0;  // the node's largest count in the run (the prune floor's base)
+  std::string last_densify_event_ = "none yet";
+  LossWatch watch_;
+  int last_saved_step_ = 0;     // the step of the checkpoint on disk (0: none)
+  bool save_pending_ = false;   // a periodic save waits for a healthy step
   double train_seconds_before_ = 0;  // from a resumed checkpoint
 
   // Per-step results for logging.
@@ -287,6 +323,8 @@ void TrainingRun::setup_model() {
 
 nlohmann::json TrainingRun::trainer_state() const {
   return {{"capacity_limit", capacity_limit_},
+          {"peak_count", peak_count_},
+          {"loss_watch", watch_.state()},
           {"transient_per_gaussian", transient_per_gaussian_},
           {"threshold_used", threshold_used_},
           {"train_seconds", train_seconds_before_ +
@@ -307,6 +345,9 @@ void TrainingRun::restore_checkpoint() {
   transient_per_gaussian_ = s.value("transient_per_gaussian", transient_per_gaussian_);
   threshold_used_ = s.value("threshold_used", threshold_used_);
   train_seconds_before_ = s.value("train_seconds", 0.0);
+  peak_count_ = s.value("peak_count", gauss_->count());
+  if (s.contains("loss_watch")) watch_.restore(s["loss_watch"]);
+  last_saved_step_ = ck.step;
   events_.push_back("resumed from step " + std::to_string(ck.step));
   log_info("resumed from '", path, "' at step ", ck.step, " with ", gauss_->count(), " Gaussians");
 }
@@ -407,7 +448,8 @@ void TrainingRun::train_step(int step) {
   last_instances_ = fwd.stats.instances;
   last_visible_ = fwd.stats.visible;
 
-  if (step <= cfg_.densify.stop) {
+  // Statistics for densification, as graphdeco gathers them: while step < densify.stop.
+  if (step < cfg_.densify.stop) {
     if (cfg_.densify.absgrad)
       accumulate_densify_stats(g, grads.absgrad.data(), fwd.radii.data());
     else
@@ -477,36 +519,84 @@ void TrainingRun::step_with_recovery(int step) {
   }
 }
 
+size_t TrainingRun::prune_floor() const {
+  const double f = cfg_.densify.prune_floor;
+  return std::max<size_t>(1, size_t(std::ceil(f * double(peak_count_))));
+}
+
+// Densify / prune / reset, in graphdeco's order and windows: densify every `every` steps in
+// (start, stop), then reset opacities every `opacity_reset_every` steps before stop, and once at
+// the densify start on a white background (graphdeco: floaters in front of the white show up
+// then and the reset lets pruning take them).
 void TrainingRun::maybe_densify(int step) {
   const DensifyConfig& d = cfg_.densify;
   const int last = cfg_.train.iterations;
   // Nothing is densified at the very last step: the new Gaussians would never be trained.
-  if (step <= d.stop && step > d.start && d.every > 0 && step % d.every == 0 && step < last) {
+  if (step < d.stop && step > d.start && d.every > 0 && step % d.every == 0 && step < last) {
+    const Camera& cam = data_.train[0].camera;
     DensifySettings s;
     s.grad_threshold = node_cfg_->grad_threshold;
     s.percent_dense = d.percent_dense;
     s.scene_extent = data_.scene_extent;
     s.min_opacity = d.min_opacity;
     s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
+    s.max_screen_radius = float(d.prune_screen_fraction * std::max(cam.width, cam.height));
+    s.min_keep = prune_floor();
     s.capacity_limit = capacity_limit_;
     std::mt19937_64 rng(cfg_.train.seed * 7919ull + uint64_t(step));
     const DensifyResult r = densify_and_prune(*gauss_, s, rng);
     threshold_used_ = r.threshold_used;
-    char buf[256];
+    char buf[320];
     std::snprintf(buf, sizeof(buf),
                   "densify at step %d: %zu -> %zu (clone %zu, split %zu, prune %zu; %zu of %zu "
                   "candidates admitted, threshold %.3g)",
                   step, r.count_before, r.count_after, r.cloned, r.split, r.pruned, r.admitted,
                   r.candidates, r.threshold_used);
+    last_densify_event_ = buf;
     events_.push_back(buf);
+    if (r.spared > 0) {
+      std::snprintf(buf, sizeof(buf),
+                    "prune floor at step %d: kept %zu Gaussians marked for pruning (the node "
+                    "keeps at least %zu = densify.prune_floor x its peak %zu)",
+                    step, r.spared, s.min_keep, peak_count_);
+      events_.push_back(buf);
+      log_warn(buf);
+    }
   }
   // An opacity reset needs steps to recover from (graphdeco's 3k-step run would otherwise end
   // right after one, all opacities at 0.01): skip it with less than a third of an interval left.
-  if (d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0 && step <= d.stop &&
-      step + d.opacity_reset_every / 3 <= last) {
+  const bool periodic = d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0;
+  const bool at_start = cfg_.data.background == "white" && step == d.start && d.start > 0;
+  if ((periodic || at_start) && step < d.stop && step + d.opacity_reset_every / 3 <= last) {
     reset_opacity(*gauss_);
     events_.push_back("opacity reset at step " + std::to_string(step));
   }
+  peak_count_ = std::max(peak_count_, gauss_->count());
+}
+
+void TrainingRun::check_health(int step) {
+  if (gauss_->count() == 0)
+    fail(step, "node '" + gauss_->name() + "' has no Gaussians left",
+         "lower densify.min_opacity, or keep densify.prune_floor above 0 (it is " +
+             std::to_string(cfg_.densify.prune_floor) + ")");
+  const std::string why = watch_.observe(step, last_loss_.loss);
+  if (!why.empty())
+    fail(step, why,
+         "lower the learning rates (train.lr_*); --resume continues from the checkpoint with "
+         "the new config");
+}
+
+void TrainingRun::fail(int step, const std::string& why, const std::string& hint) {
+  const std::string what = "training failed at step " + std::to_string(step) + ": " + why;
+  events_.push_back(what);
+  log_step(step);  // the logs end with the failing step and its events
+  const std::string kept =
+      last_saved_step_ > 0
+          ? "the last good checkpoint (step " + std::to_string(last_saved_step_) + ") is kept in " +
+                out_ + "/checkpoints/latest.ckpt"
+          : "no checkpoint was written before the failure";
+  throw TrainingFailed(what + "; last densify event: " + last_densify_event_ + "; " + kept,
+                       hint + "; train.jsonl and memory.jsonl show the steps before");
 }
 
 void TrainingRun::log_step(int step) {
@@ -581,8 +671,17 @@ void TrainingRun::log_test(int step) {
 }
 
 void TrainingRun::save(int step, const std::string& why) {
+  if (!watch_.healthy()) {
+    // A diverging model would replace the last good checkpoint: keep that one.
+    log_warn("checkpoint not saved at step ", step, " (", why, "): the smoothed loss ",
+             watch_.smoothed(), " is above ", cfg_.train.divergence_factor, " x its best ",
+             watch_.best(), "; ", last_saved_step_ > 0 ? "latest.ckpt stays at step " +
+             std::to_string(last_saved_step_) : std::string("no checkpoint yet"));
+    return;
+  }
   save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, {gauss_.get()}, trainer_state(),
                   checkpoint_tensors());
+  last_saved_step_ = step;
   log_info("checkpoint saved at step ", step, " (", why, ")");
 }
 
@@ -651,47 +750,52 @@ TrainSummary TrainingRun::run() {
   train_log_ = std::make_unique<JsonlWriter>(out_ + "/train.jsonl");
   progress_ = std::make_unique<Progress>(opt_.progress, cfg_.train.log_every);
 
-  g_interrupted = false;
-  auto previous = std::signal(SIGINT, on_sigint);
+  const StopSignals stop_signals;
   t_start_ = t_log_ = std::chrono::steady_clock::now();
   TrainSummary summary;
   summary.budget_bytes = plan_.budget_bytes;
+  peak_count_ = std::max(peak_count_, gauss_->count());
   int step = first_step_;
   const int last = cfg_.train.iterations;
-  try {
-    for (; step <= last; ++step) {
-      step_with_recovery(step);
-      maybe_densify(step);
-      ++steps_since_log_;
-      if (step % cfg_.memory.log_every == 0 || step % cfg_.train.log_every == 0 || step == last ||
-          step == first_step_)
-        log_step(step);
-      ProgressState ps;
-      ps.step = step;
-      ps.total = last;
-      ps.loss = last_loss_.loss;
-      ps.psnr = last_psnr_;
-      ps.gaussians = gauss_->count();
-      ps.memory_bytes = MemoryAccountant::of(dev_.kind).current_total();
-      ps.budget_bytes = plan_.budget_bytes;
-      progress_->update(ps);
-      if (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0 && step != last)
-        save(step, "periodic");
-      if (cfg_.train.test_every > 0 && step % cfg_.train.test_every == 0 && step != last)
-        log_test(step);
-      const bool stop_here = opt_.stop_after > 0 && step >= opt_.stop_after && step != last;
-      if (g_interrupted || stop_here) {
-        progress_->finish();
-        save(step, g_interrupted ? "interrupted" : "--stop-after");
-        summary.interrupted = true;
-        break;
-      }
+  for (; step <= last; ++step) {
+    step_with_recovery(step);
+    ++steps_since_log_;
+    // Held-out views before this step's densify and reset: they measure the model, not the
+    // reset (a test on a reset step sees every opacity at 0.01).
+    if (cfg_.train.test_every > 0 && step % cfg_.train.test_every == 0 && step != last)
+      log_test(step);
+    maybe_densify(step);
+    check_health(step);  // NaN, divergence, or an emptied node: fail, naming the step
+    if (step % cfg_.memory.log_every == 0 || step % cfg_.train.log_every == 0 || step == last ||
+        step == first_step_)
+      log_step(step);
+    ProgressState ps;
+    ps.step = step;
+    ps.total = last;
+    ps.loss = last_loss_.loss;
+    ps.psnr = last_psnr_;
+    ps.gaussians = gauss_->count();
+    ps.memory_bytes = MemoryAccountant::of(dev_.kind).current_total();
+    ps.budget_bytes = plan_.budget_bytes;
+    progress_->update(ps);
+    // A periodic save that falls while the loss is far above its best (right after an opacity
+    // reset, say) waits for the first healthy step.
+    if (cfg_.train.save_every > 0 && step % cfg_.train.save_every == 0 && step != last)
+      save_pending_ = true;
+    if (save_pending_ && watch_.healthy()) {
+      save(step, "periodic");
+      save_pending_ = false;
     }
-  } catch (...) {
-    std::signal(SIGINT, previous);
-    throw;
+    const int sig = g_stop_signal;
+    const bool stop_here = opt_.stop_after > 0 && step >= opt_.stop_after && step != last;
+    if (sig != 0 || stop_here) {
+      progress_->finish();
+      save(step, sig == SIGTERM ? "SIGTERM" : sig != 0 ? "interrupted" : "--stop-after");
+      summary.interrupted = true;
+      summary.stop_signal = sig;
+      break;
+    }
   }
-  std::signal(SIGINT, previous);
   progress_->finish();
   const int done = summary.interrupted ? step : last;
   finish(summary, done);

@@ -16,7 +16,8 @@ struct TrainerOptions {
 
 struct TrainSummary {
   int iterations_done = 0;
-  bool interrupted = false;   // stopped by Ctrl-C or stop_after (a checkpoint was saved)
+  bool interrupted = false;   // stopped by a signal or stop_after (a checkpoint was saved)
+  int stop_signal = 0;        // SIGINT or SIGTERM when a signal stopped it, else 0
   double train_seconds = 0;
   double test_psnr = 0, test_ssim = 0;
   size_t test_views = 0;
@@ -26,7 +27,8 @@ struct TrainSummary {
 };
 
 // Runs a whole training from a validated config. Throws gs::Error subclasses on failure;
-// a plan that does not fit throws PlanDoesNotFit.
+// a plan that does not fit throws PlanDoesNotFit; a run that goes wrong (NaN loss, divergence,
+// an emptied node) throws TrainingFailed and leaves the last good checkpoint in place.
 TrainSummary run_training(const Config& config, const TrainerOptions& options);
 
 // Where the embedded default scene for a config lives (generated on first use).
