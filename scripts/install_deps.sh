@@ -13,6 +13,8 @@ PACKAGES=(
   libstb-dev
   # BLAS for the CPU deformation MLP (the CUDA build uses cuBLAS from the toolkit).
   libopenblas-dev
+  # crc32 of checkpoints (a corrupted checkpoint is refused, not resumed)
+  zlib1g-dev
 )
 
 missing=()

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -16,6 +17,13 @@
 #include <nlohmann/json.hpp>
 
 namespace gs::test {
+
+// CTest marks a test as skipped when its output holds this line (SKIP_REGULAR_EXPRESSION in
+// tests/CMakeLists.txt), so tests that need a GPU or ../shared show as skipped, not passed.
+constexpr const char* kSkipMarker = "GSTRAIN_TEST_SKIPPED";
+inline void print_skip_marker(const std::string& why) {
+  std::cout << kSkipMarker << ": " << why << std::endl;
+}
 
 // A fresh folder under the system temp dir, removed with everything in it when the object goes
 // away. `tag` names the test in the path, so a leftover folder says where it came from.
@@ -80,3 +88,13 @@ inline CommandResult run_command(const TempDir& dir, const std::string& command)
 }
 
 }  // namespace gs::test
+
+// Skips the rest of a test (the caller returns): says why in Catch's output and marks the test
+// skipped for CTest. `msg` is a stream expression, as in WARN.
+#define GS_SKIP(msg)                                            \
+  do {                                                          \
+    std::ostringstream gs_skip_text;                            \
+    gs_skip_text << msg;                                        \
+    ::gs::test::print_skip_marker(gs_skip_text.str());          \
+    WARN("skipped: " << gs_skip_text.str());                    \
+  } while (0)

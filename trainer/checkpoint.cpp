@@ -1,32 +1,62 @@
-// Checkpoint file format (little-endian): "GSCKPT01", u64 header length, JSON header, then per
+// Checkpoint file format (little-endian): "GSCKPT02", u64 header length, JSON header, then per
 // node and group the params, Adam m and Adam v rows (count × row floats each), then the three
-// statistics arrays (count floats each), then each named tensor (its floats), then "GSEND001".
+// statistics arrays (count floats each), then each named tensor (its floats), then "GSEND002"
+// and the CRC-32 (zlib) of every byte before the end marker, as u32. Version 1 files ("GSCKPT01"
+// ... "GSEND001", no checksum) still load, with a warning.
 #include "trainer/checkpoint.h"
 
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include <zlib.h>
+
 #include "core/errors.h"
+#include "core/logging.h"
 
 namespace gs {
 
 namespace {
-constexpr char kMagic[9] = "GSCKPT01";
-constexpr char kEnd[9] = "GSEND001";
+constexpr char kMagic[9] = "GSCKPT02";
+constexpr char kEnd[9] = "GSEND002";
+constexpr char kMagicV1[9] = "GSCKPT01";  // no checksum
+constexpr char kEndV1[9] = "GSEND001";
+
+// CRC-32 over any number of bytes (zlib's crc32 takes a 32-bit length).
+uint32_t crc_update(uint32_t crc, const void* p, size_t n) {
+  const Bytef* b = static_cast<const Bytef*>(p);
+  while (n > 0) {
+    const uInt chunk = uInt(std::min<size_t>(n, size_t(1) << 30));
+    crc = uint32_t(crc32(crc, b, chunk));
+    b += chunk;
+    n -= chunk;
+  }
+  return crc;
+}
 
 struct Writer {
   std::ofstream out;
-  void bytes(const void* p, size_t n) { out.write(static_cast<const char*>(p), std::streamsize(n)); }
+  uint32_t crc = uint32_t(crc32(0L, Z_NULL, 0));
+  void bytes(const void* p, size_t n) {
+    out.write(static_cast<const char*>(p), std::streamsize(n));
+    crc = crc_update(crc, p, n);
+  }
 };
 
-void read_exact(std::ifstream& in, void* p, size_t n, const std::string& path, const char* what) {
-  in.read(static_cast<char*>(p), std::streamsize(n));
-  if (size_t(in.gcount()) != n)
-    throw IoError("checkpoint '" + path + "' is truncated (while reading " + what + ")",
-                  "delete it and restart, or resume from an older checkpoint");
-}
+struct Reader {
+  std::ifstream in;
+  const std::string& path;
+  uint32_t crc = uint32_t(crc32(0L, Z_NULL, 0));
+  void exact(void* p, size_t n, const char* what) {
+    in.read(static_cast<char*>(p), std::streamsize(n));
+    if (size_t(in.gcount()) != n)
+      throw IoError("checkpoint '" + path + "' is truncated (while reading " + what + ")",
+                    "delete it and restart, or resume from an older checkpoint");
+    crc = crc_update(crc, p, n);
+  }
+};
 }  // namespace
 
 void save_checkpoint(const std::string& path, int step, const std::vector<GaussianModel*>& nodes,
@@ -72,7 +102,9 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
       const std::vector<float> host = t.buffer->to_host();
       w.bytes(host.data(), host.size() * 4);
     }
+    const uint32_t crc = w.crc;
     w.bytes(kEnd, 8);
+    w.bytes(&crc, 4);
     w.out.flush();
     if (!w.out) throw IoError("writing checkpoint '" + tmp + "' failed", "check free disk space");
   }
@@ -83,17 +115,19 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
 
 LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<GaussianModel*>& nodes,
                                  const std::vector<CheckpointTensor>& tensors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open checkpoint '" + path + "'", "check the --out directory");
+  Reader r{std::ifstream(path, std::ios::binary), path};
+  if (!r.in) throw IoError("cannot open checkpoint '" + path + "'", "check the --out directory");
   char magic[8];
-  read_exact(in, magic, 8, path, "the magic");
-  if (std::memcmp(magic, kMagic, 8) != 0)
+  r.exact(magic, 8, "the magic");
+  const bool v1 = std::memcmp(magic, kMagicV1, 8) == 0;
+  if (!v1 && std::memcmp(magic, kMagic, 8) != 0)
     throw IoError("'" + path + "' is not a gstrain checkpoint (bad magic)");
+  if (v1) log_warn("checkpoint '", path, "' is version 1 (no checksum): it cannot be verified");
   uint64_t len = 0;
-  read_exact(in, &len, 8, path, "the header length");
+  r.exact(&len, 8, "the header length");
   if (len > (uint64_t(64) << 20)) throw IoError("checkpoint '" + path + "' has a corrupt header");
   std::string text(len, '\0');
-  read_exact(in, text.data(), len, path, "the header");
+  r.exact(text.data(), len, "the header");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text);
@@ -125,13 +159,13 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
         [&](ModelHostArrays& a) {
           for (int g = 0; g < kNumGaussianParams; ++g) {
             const size_t row = group_row_floats(GaussianParam(g), degree);
-            read_exact(in, a.params[g], n * row * 4, path, "parameters");
-            read_exact(in, a.adam_m[g], n * row * 4, path, "Adam moments");
-            read_exact(in, a.adam_v[g], n * row * 4, path, "Adam moments");
+            r.exact(a.params[g], n * row * 4, "parameters");
+            r.exact(a.adam_m[g], n * row * 4, "Adam moments");
+            r.exact(a.adam_v[g], n * row * 4, "Adam moments");
           }
-          read_exact(in, a.absgrad_accum, n * 4, path, "statistics");
-          read_exact(in, a.grad_count, n * 4, path, "statistics");
-          read_exact(in, a.max_radius, n * 4, path, "statistics");
+          r.exact(a.absgrad_accum, n * 4, "statistics");
+          r.exact(a.grad_count, n * 4, "statistics");
+          r.exact(a.max_radius, n * 4, "statistics");
         },
         true, std::max(n, m->count()));
     m->set_count(n);
@@ -150,13 +184,27 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
                         tensors[k].name + "' of " + std::to_string(tensors[k].buffer->size()),
                     "resume with the config the run was started with");
     std::vector<float> host(count);
-    read_exact(in, host.data(), count * 4, path, name.c_str());
+    r.exact(host.data(), count * 4, name.c_str());
     copy_bytes(tensors[k].buffer->device(), tensors[k].buffer->data(), Device::cpu(), host.data(),
                count * 4);
   }
+  const uint32_t computed = r.crc;
   char end[8];
-  read_exact(in, end, 8, path, "the end marker");
-  if (std::memcmp(end, kEnd, 8) != 0) throw IoError("checkpoint '" + path + "' is corrupt (end marker)");
+  r.exact(end, 8, "the end marker");
+  if (std::memcmp(end, v1 ? kEndV1 : kEnd, 8) != 0)
+    throw IoError("checkpoint '" + path + "' is corrupt (end marker)",
+                  "delete it and restart, or resume from a copy of an older checkpoint");
+  if (!v1) {
+    uint32_t stored = 0;
+    r.exact(&stored, 4, "the checksum");
+    if (stored != computed) {
+      char buf[96];
+      std::snprintf(buf, sizeof(buf), " (CRC-32 %08x, the file says %08x)", computed, stored);
+      throw IoError("checkpoint '" + path + "' is corrupted: its checksum does not match" + buf,
+                    "the file was damaged after it was written; delete it and restart, or resume "
+                    "from a copy of an older checkpoint");
+    }
+  }
   LoadedCheckpoint out;
   out.step = header.at("step");
   out.trainer_state = header.value("trainer_state", nlohmann::json::object());

@@ -85,7 +85,8 @@ struct DensifyConfig {
   // limit prunes every Gaussian big enough to split at 800x800 (issue 9).
   double prune_screen_fraction = 0.0;
   // Pruning never takes a node below this fraction of its peak count in the run (the
-  // highest-opacity of the doomed are spared, and the event is logged). 0: no floor.
+  // highest-opacity of the doomed are spared, and the event is logged). 0: no floor: a node
+  // may then empty, which fails the run (exit 4) naming the step.
   double prune_floor = 0.1;
 };
 

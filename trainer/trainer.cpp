@@ -520,8 +520,9 @@ void TrainingRun::step_with_recovery(int step) {
 }
 
 size_t TrainingRun::prune_floor() const {
+  // 0 turns the floor off (then a node can empty, and the run fails, naming the step).
   const double f = cfg_.densify.prune_floor;
-  return std::max<size_t>(1, size_t(std::ceil(f * double(peak_count_))));
+  return f > 0 ? std::max<size_t>(1, size_t(std::ceil(f * double(peak_count_)))) : 0;
 }
 
 // Densify / prune / reset, in graphdeco's order and windows: densify every `every` steps in

@@ -155,7 +155,7 @@ TEST_CASE("cameras JSON errors name the file, camera and field", "[io][cameras]"
 TEST_CASE("the biker camera fixture is valid", "[io][cameras]") {
   const std::string path = std::string(GSTRAIN_TEST_FIXTURES) + "/biker_cameras.json";
   if (!fs::exists(path)) {
-    WARN("skipped: " << path << " is absent");
+    GS_SKIP(path << " is absent");
     return;
   }
   const auto cams = read_cameras_json(path);

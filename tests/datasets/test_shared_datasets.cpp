@@ -1,6 +1,8 @@
 // Optional loads of the real scenes in ../shared/data (GSTRAIN_SHARED_DATA); each test skips
 // with a warning when the folder is absent, as on a fresh clone.
 #include <catch2/catch.hpp>
+
+#include "tests/test_support.h"
 #include <chrono>
 #include <filesystem>
 
@@ -13,7 +15,7 @@ namespace {
 bool shared(const std::string& name, std::string* path) {
   *path = std::string(GSTRAIN_SHARED_DATA) + "/" + name;
   if (std::filesystem::is_directory(*path)) return true;
-  WARN("skipped: " << *path << " is absent");
+  GS_SKIP(*path << " is absent");
   return false;
 }
 

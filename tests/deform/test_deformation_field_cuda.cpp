@@ -2,6 +2,8 @@
 // the deformation applied to Gaussians and its backward. Skipped without a GPU.
 #include <catch2/catch.hpp>
 
+#include "tests/test_support.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -38,7 +40,7 @@ double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
 TEST_CASE("deformation field: CUDA matches the CPU", "[cuda][deform]") {
   std::string why;
   if (!cuda_available(&why)) {
-    WARN("skipped: no CUDA device (" << why << ")");
+    GS_SKIP("no CUDA device (" << why << ")");
     return;
   }
   const Device gpu = Device::cuda(0);
@@ -82,7 +84,24 @@ TEST_CASE("deformation field: CUDA matches the CPU", "[cuda][deform]") {
   CHECK(rel_diff(cuda.means, cpu.means) < 1e-4);
   CHECK(rel_diff(cuda.log_scales, cpu.log_scales) < 1e-4);
   CHECK(rel_diff(cuda.quats, cpu.quats) < 1e-4);
-  CHECK(rel_diff(cuda.v_ls, cpu.v_ls) < 1e-4);
+  // v_ls is not held to 1e-4 (issue 9 measured 5.4e-4 on an H200): it is the forward's δs error
+  // amplified. The canonical gradient is v·e/u with u = e + δs and e = exp(s), so a GEMM
+  // rounding difference Δ in δs changes it by v·e·Δ/u² = v_ls × Δ(log|u|): each element's
+  // relative difference is the deformed log-scale's absolute difference, which may be up to
+  // 1e-4 × max|log-scale| ≈ 5e-4 here (|u| ≪ e where δs nearly cancels the scale). Bound each
+  // element by that propagated error (×2 for the second-order term) plus float rounding.
+  double worst_excess = 0;
+  double v_scale = 1e-30;
+  for (float v : cpu.v_ls) v_scale = std::max(v_scale, double(std::abs(v)));
+  for (size_t i = 0; i < cpu.v_ls.size(); ++i) {
+    const double d_log_u = std::abs(double(cuda.log_scales[i]) - double(cpu.log_scales[i]));
+    const double allowed = std::abs(double(cpu.v_ls[i])) * (2 * d_log_u + 1e-5) + 1e-6 * v_scale;
+    const double diff = std::abs(double(cuda.v_ls[i]) - double(cpu.v_ls[i]));
+    worst_excess = std::max(worst_excess, diff / allowed);
+  }
+  INFO("v_ls: max-relative " << rel_diff(cuda.v_ls, cpu.v_ls)
+                              << "; worst difference / propagated bound " << worst_excess);
+  CHECK(worst_excess <= 1.0);
   CHECK(rel_diff(cuda.v_q, cpu.v_q) < 1e-4);
   CHECK(rel_diff(cuda.grads, cpu.grads) < 1e-3);
 }

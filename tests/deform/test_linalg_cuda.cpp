@@ -4,6 +4,8 @@
 // public, device-dispatching API is used, so this file compiles in every build.
 #include <catch2/catch.hpp>
 
+#include "tests/test_support.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -26,7 +28,7 @@ namespace {
 bool have_gpu() {
   std::string why;
   if (cuda_available(&why)) return true;
-  WARN("skipped: no CUDA device (" << why << ")");
+  GS_SKIP("no CUDA device (" << why << ")");
   return false;
 }
 

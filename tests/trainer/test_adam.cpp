@@ -1,6 +1,8 @@
 // Adam: steps against hand-computed and straightforward double references, the gradient reset,
 // row masks and moment resets, the 3DGS position-lr schedule, and CPU/CUDA parity.
 #include <catch2/catch.hpp>
+
+#include "tests/test_support.h"
 #include <cmath>
 #include <random>
 #include <vector>
@@ -171,7 +173,7 @@ TEST_CASE("exponential lr schedule: endpoints, geometric midpoint, delay", "[ada
 
 TEST_CASE("Adam CPU/CUDA parity", "[adam][cuda]") {
   if (!cuda_available()) {
-    WARN("skipped: no CUDA device");
+    GS_SKIP("no CUDA device");
     return;
   }
   const size_t n = 100003;  // rows of 3 plus a partial grid

@@ -137,3 +137,45 @@ TEST_CASE("a cloud larger than the capacity is refused", "[densify]") {
   CHECK_THROWS_AS(m.load_cloud(c), Error);
   CHECK(m.allocated_bytes() == 4 * (4 * 3 * 14 + 12));
 }
+
+TEST_CASE("the prune floor spares the most opaque of the doomed, and logs how many",
+          "[densify]") {
+  GaussianModel m = make_model(10, 10);
+  // Every opacity below min_opacity; Gaussian i has logit −10 + i/10, one is NaN.
+  for (size_t i = 0; i < 10; ++i) m.params(GaussianParam::opacity)[i] = -10.f + 0.1f * float(i);
+  m.params(GaussianParam::opacity)[9] = NAN;
+  std::mt19937_64 rng(1);
+  DensifySettings s;
+  s.min_keep = 3;
+  const DensifyResult r = densify_and_prune(m, s, rng);
+  CHECK(r.spared == 3);
+  CHECK(r.pruned == 7);
+  REQUIRE(m.count() == 3);
+  // Gaussians 6, 7, 8: the highest finite opacities, in their original order.
+  for (size_t k = 0; k < 3; ++k) CHECK(m.params(GaussianParam::means)[3 * k] == float(6 + k));
+  // Without a floor the node empties (the trainer then fails the run, naming the step).
+  GaussianModel e = make_model(10, 10);
+  for (size_t i = 0; i < 10; ++i) e.params(GaussianParam::opacity)[i] = -10.f;
+  DensifySettings none;
+  none.min_keep = 0;
+  CHECK(densify_and_prune(e, none, rng).spared == 0);
+  CHECK(e.count() == 0);
+  // Recovery pruning never takes the last one.
+  GaussianModel one = make_model(1, 1);
+  CHECK(prune_lowest_opacity(one, 0.5) == 0);
+  CHECK(one.count() == 1);
+}
+
+TEST_CASE("screen-size pruning is off at 0 and a pixel limit when set", "[densify]") {
+  GaussianModel m = make_model(4, 4);
+  for (size_t i = 0; i < 4; ++i) m.max_radius()[i] = float(10 * (i + 1));  // 10, 20, 30, 40 px
+  std::mt19937_64 rng(1);
+  DensifySettings s;
+  s.prune_big = true;  // after the first reset
+  s.scene_extent = 1000.0;
+  CHECK(densify_and_prune(m, s, rng).pruned == 0);  // max_screen_radius 0: off (the default)
+  for (size_t i = 0; i < 4; ++i) m.max_radius()[i] = float(10 * (i + 1));
+  s.max_screen_radius = 25.f;
+  CHECK(densify_and_prune(m, s, rng).pruned == 2);
+  CHECK(m.count() == 2);
+}

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -152,4 +153,55 @@ TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][
   INFO(again.err);
   CHECK(again.code == 130);
   CHECK(again.err.find("resumed") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM is handled as Ctrl-C: a checkpoint, exit 143, --resume continues",
+          "[cli][train]") {
+  TempDir dir("gstrain_cli");
+  const std::string common =
+      "--config static_12gb.yaml --device cpu --out run --no-progress "
+      "--set train.iterations=100000 --set train.log_every=10";
+  // What a job scheduler or `docker stop` sends; before issue 9 it killed the run unsaved.
+  const std::string script =
+      "cd '" + dir.str() + "' && ('" + gstrain() + "' " + common +
+      " >out.txt 2>err.txt & pid=$!; for i in $(seq 1 600); do "
+      "[ -s run/train.jsonl ] && break; sleep 0.1; done; kill -TERM $pid; wait $pid; "
+      "echo $? > code.txt)";
+  REQUIRE(std::system(script.c_str()) == 0);
+  INFO(read_text(dir / "err.txt"));
+  CHECK(read_text(dir / "code.txt") == "143\n");
+  CHECK(fs::exists(dir / "run/checkpoints/latest.ckpt"));
+  CHECK(read_text(dir / "err.txt").find("SIGTERM") != std::string::npos);
+  const CommandResult again = run_in(dir, common + " --resume --stop-after 1");
+  INFO(again.err);
+  CHECK(again.code == 130);
+  CHECK(again.err.find("resumed") != std::string::npos);
+}
+
+TEST_CASE("a checkpoint corrupted on disk is refused, naming the file", "[cli][train]") {
+  TempDir dir("gstrain_cli");
+  const std::string common = "--config static_12gb.yaml --device cpu --out run --no-progress "
+                             "--set train.iterations=60 --set train.log_every=10";
+  const CommandResult first = run_in(dir, common + " --stop-after 30");
+  REQUIRE(first.code == 130);
+  const fs::path ckpt = dir / "run/checkpoints/latest.ckpt";
+  REQUIRE(fs::exists(ckpt));
+  SECTION("400 bytes flipped in the middle") {
+    const size_t size = fs::file_size(ckpt);
+    REQUIRE(size > 2000);
+    std::fstream f(ckpt, std::ios::in | std::ios::out | std::ios::binary);
+    std::string block(400, '\0');
+    f.seekg(std::streamoff(size / 2));
+    f.read(block.data(), 400);
+    for (char& c : block) c = char(~c);
+    f.seekp(std::streamoff(size / 2));
+    f.write(block.data(), 400);
+  }
+  SECTION("cut short") { fs::resize_file(ckpt, fs::file_size(ckpt) - 100); }
+  const CommandResult r = run_in(dir, common + " --resume");
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("latest.ckpt") != std::string::npos);
+  CHECK((r.err.find("checksum") != std::string::npos ||
+         r.err.find("truncated") != std::string::npos));
 }

@@ -2,6 +2,8 @@
 // finite differences (borders included), PSNR, workspace accounting, and CPU/CUDA parity.
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "tests/test_support.h"
 #include <cmath>
 #include <limits>
 #include <random>
@@ -272,7 +274,7 @@ TEST_CASE("loss rejects bad arguments", "[loss]") {
 
 TEST_CASE("loss CPU/CUDA parity", "[loss][cuda]") {
   if (!cuda_available()) {
-    WARN("skipped: no CUDA device");
+    GS_SKIP("no CUDA device");
     return;
   }
   const int sizes[][2] = {{13, 9}, {17, 16}, {200, 120}};

@@ -68,7 +68,7 @@ void write_scene(const TempDir& dir) {
 TEST_CASE("gsrender: usage errors exit 2, runtime errors exit 1 naming the file", "[io][cli]") {
   const std::string exe = tool("gsrender");
   if (!fs::exists(exe)) {
-    WARN("skipped: " << exe << " is not built");
+    GS_SKIP(exe << " is not built");
     return;
   }
   TempDir dir("render_cli");
@@ -146,7 +146,7 @@ TEST_CASE("gsrender: usage errors exit 2, runtime errors exit 1 naming the file"
 TEST_CASE("bench_render: usage errors exit 2, a run prints one JSON object", "[io][cli]") {
   const std::string exe = tool("bench_render");
   if (!fs::exists(exe)) {
-    WARN("skipped: " << exe << " is not built");
+    GS_SKIP(exe << " is not built");
     return;
   }
   TempDir dir("render_cli");
