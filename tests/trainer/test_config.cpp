@@ -84,6 +84,8 @@ void require_same(const Config& a, const Config& b) {
   CHECK(a.train.lr_opacity == b.train.lr_opacity);
   CHECK(a.train.lr_sh_dc == b.train.lr_sh_dc);
   CHECK(a.train.lr_sh_rest == b.train.lr_sh_rest);
+  CHECK(a.train.divergence_factor == b.train.divergence_factor);
+  CHECK(a.train.divergence_steps == b.train.divergence_steps);
   CHECK(a.densify.absgrad == b.densify.absgrad);
   CHECK(a.densify.start == b.densify.start);
   CHECK(a.densify.stop == b.densify.stop);
@@ -91,6 +93,8 @@ void require_same(const Config& a, const Config& b) {
   CHECK(a.densify.opacity_reset_every == b.densify.opacity_reset_every);
   CHECK(a.densify.min_opacity == b.densify.min_opacity);
   CHECK(a.densify.percent_dense == b.densify.percent_dense);
+  CHECK(a.densify.prune_screen_fraction == b.densify.prune_screen_fraction);
+  CHECK(a.densify.prune_floor == b.densify.prune_floor);
   CHECK(a.deform.depth == b.deform.depth);
   CHECK(a.deform.width == b.deform.width);
   CHECK(a.deform.skip_layer == b.deform.skip_layer);
@@ -395,6 +399,10 @@ TEST_CASE("config_to_yaml writes every field and reads back identically", "[conf
   c.densify.opacity_reset_every = 44;
   c.densify.min_opacity = 0.0051;
   c.densify.percent_dense = 0.011;
+  c.densify.prune_screen_fraction = 0.15;
+  c.densify.prune_floor = 0.2;
+  c.train.divergence_factor = 4.5;
+  c.train.divergence_steps = 777;
   c.deform.depth = 6;
   c.deform.width = 128;
   c.deform.skip_layer = 3;
