@@ -130,24 +130,29 @@ TEST_CASE("gstrain trains the embedded scene, stops with --stop-after and resume
   CHECK(m["test"]["views"].get<int>() > 0);
 }
 
-TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][train]") {
+namespace {
+
+// Starts a long training, waits until it has logged a step (the handlers are installed by
+// then), sends `signal` (INT as a terminal's Ctrl-C, TERM as job schedulers and `docker stop`),
+// and checks the run saved a checkpoint, exited with `expected_code` and saying `says`, and that
+// --resume continues from it.
+void stop_with_signal_and_resume(const std::string& signal, int expected_code,
+                                 const std::string& says) {
   TempDir dir("gstrain_cli");
   const std::string common =
       "--config static_12gb.yaml --device cpu --out run --no-progress "
       "--set train.iterations=100000 --set train.log_every=10 --set data.width=64 "
       "--set data.height=64";
-  // Start, wait until training has logged a step (the handler is installed by then), then
-  // send SIGINT as a terminal's Ctrl-C would.
   const std::string script =
       "cd '" + dir.str() + "' && ('" + gstrain() + "' " + common +
       " >out.txt 2>err.txt & pid=$!; for i in $(seq 1 600); do "
-      "[ -s run/train.jsonl ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; "
+      "[ -s run/train.jsonl ] && break; sleep 0.1; done; kill -" + signal + " $pid; wait $pid; "
       "echo $? > code.txt)";
   REQUIRE(std::system(script.c_str()) == 0);
   INFO(read_text(dir / "err.txt"));
-  CHECK(read_text(dir / "code.txt") == "130\n");
+  CHECK(read_text(dir / "code.txt") == std::to_string(expected_code) + "\n");
   CHECK(fs::exists(dir / "run/checkpoints/latest.ckpt"));
-  CHECK(read_text(dir / "err.txt").find("--resume") != std::string::npos);
+  CHECK(read_text(dir / "err.txt").find(says) != std::string::npos);
   // The checkpoint is a valid start: resume and stop right after.
   const CommandResult again = run_in(dir, common + " --resume --stop-after 1");
   INFO(again.err);
@@ -155,27 +160,16 @@ TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][
   CHECK(again.err.find("resumed") != std::string::npos);
 }
 
+}  // namespace
+
+TEST_CASE("Ctrl-C saves a checkpoint and exits 130; --resume continues", "[cli][train]") {
+  stop_with_signal_and_resume("INT", 130, "--resume");
+}
+
+// Before issue 9, SIGTERM killed the run without a checkpoint.
 TEST_CASE("SIGTERM is handled as Ctrl-C: a checkpoint, exit 143, --resume continues",
           "[cli][train]") {
-  TempDir dir("gstrain_cli");
-  const std::string common =
-      "--config static_12gb.yaml --device cpu --out run --no-progress "
-      "--set train.iterations=100000 --set train.log_every=10";
-  // What a job scheduler or `docker stop` sends; before issue 9 it killed the run unsaved.
-  const std::string script =
-      "cd '" + dir.str() + "' && ('" + gstrain() + "' " + common +
-      " >out.txt 2>err.txt & pid=$!; for i in $(seq 1 600); do "
-      "[ -s run/train.jsonl ] && break; sleep 0.1; done; kill -TERM $pid; wait $pid; "
-      "echo $? > code.txt)";
-  REQUIRE(std::system(script.c_str()) == 0);
-  INFO(read_text(dir / "err.txt"));
-  CHECK(read_text(dir / "code.txt") == "143\n");
-  CHECK(fs::exists(dir / "run/checkpoints/latest.ckpt"));
-  CHECK(read_text(dir / "err.txt").find("SIGTERM") != std::string::npos);
-  const CommandResult again = run_in(dir, common + " --resume --stop-after 1");
-  INFO(again.err);
-  CHECK(again.code == 130);
-  CHECK(again.err.find("resumed") != std::string::npos);
+  stop_with_signal_and_resume("TERM", 143, "by SIGTERM");
 }
 
 TEST_CASE("a checkpoint corrupted on disk is refused, naming the file", "[cli][train]") {
