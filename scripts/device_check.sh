@@ -1,0 +1,41 @@
+#!/bin/bash
+# Issue 9's GPU checks in one script, for a lent device machine (see ../shared/device/): the
+# [cuda] suite, memcheck, then full-resolution trainings, each with its own time limit, so the
+# script ends in a known time and a failing step does not stop the next one.
+#   here:   GSTRAIN_BUILD_DIR=build-h200 GSTRAIN_CUDA_ARCHS=90 scripts/build.sh
+#           ../shared/device/pack.sh build-h200 && cp scripts/device_check.sh .device_carry/
+#           cp -r ../shared/data/nerf_lego_train .device_carry/lego      # MODE=static (42 MB)
+#           cp -r ../shared/data/dnerf_lego .device_carry/dnerf          # MODE=dnerf (20 MB)
+#   there:  MODE=static RESULTS=$OUT bash .device_carry/device_check.sh
+# The 64 MiB carry holds one of the two datasets next to the binaries: one MODE per device call.
+set -u
+D=$PWD/.device_carry; ROOT=$(cat "$D/ROOT"); B=$ROOT/build-h200
+MODE=${MODE:-static}; RESULTS=${RESULTS:-/tmp/results}; STEPS=${STEPS:-}
+T0=$(date +%s); step() { echo; echo "=== [t=$(( $(date +%s) - T0 ))s] $*"; }
+step "setup ($MODE)"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+mkdir -p "$ROOT" && tar -xJf "$D/src.tar.xz" -C "$ROOT"
+mkdir -p /tmp/gslib && tar -xJf "$D/lib.tar.xz" -C /tmp/gslib
+export LD_LIBRARY_PATH=/tmp/gslib:/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
+ldd "$B/trainer/gstrain" | grep "not found"
+cd "$ROOT"
+if [ "$MODE" = static ]; then
+  step "CUDA tests (realistic-size parity included)"
+  timeout 180 "$B/tests/gstrain_tests" "[cuda]" -d yes 2>&1 | tail -40
+  step "memcheck"
+  timeout 120 compute-sanitizer --tool memcheck --print-limit 10 "$B/tests/gstrain_tests" \
+    "[cuda]~[train]" 2>&1 | tail -8
+  data=$D/lego; preset=static_24gb; extra="--set data.background=white --set data.test_every=8"
+  limit=${LIMIT:-300}
+else
+  data=$D/dnerf; preset=deformable_24gb; extra=""; limit=${LIMIT:-420}
+fi
+step "$preset on $(basename "$data") at 800x800 (SIGINT after ${limit}s still writes metrics.json)"
+nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 500 > /tmp/smi.csv & SMI=$!
+timeout -s INT "$limit" "$B/trainer/gstrain" --config "$preset" --data "$data" --out /tmp/run \
+  --no-progress --set train.test_every=1000 ${STEPS:+--set train.iterations=$STEPS} $extra \
+  > /tmp/run.log 2>&1; echo "exit $?"
+kill $SMI; tail -5 /tmp/run.log; sort -t, -k2 -n /tmp/smi.csv | tail -1
+grep test_psnr /tmp/run/train.jsonl | cut -c1-120
+step pack
+mkdir -p "$RESULTS"; tar -czf "$RESULTS/results.tgz" -C /tmp --exclude='*.ckpt' run run.log smi.csv
