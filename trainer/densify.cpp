@@ -62,11 +62,10 @@ void reset_stats(ModelHostArrays& a, size_t rows) {
   std::fill(a.max_radius, a.max_radius + rows, 0.0f);
 }
 
-// The floor: when pruning would leave fewer than `min_keep` rows, keeps the highest-opacity
-// rows among those marked (finite ones first). Returns how many were spared.
-size_t spare_to_floor(const float* opacity_logits, std::vector<uint8_t>& keep, size_t min_keep) {
-  size_t kept = 0;
-  for (uint8_t k : keep) kept += k;
+// The floor: when pruning would leave `kept` < `min_keep` rows, keeps the highest-opacity rows
+// among those marked (finite ones first). Returns how many were spared.
+size_t spare_to_floor(const float* opacity_logits, std::vector<uint8_t>& keep, size_t kept,
+                      size_t min_keep) {
   if (kept >= min_keep) return 0;
   std::vector<size_t> doomed;
   for (size_t i = 0; i < keep.size(); ++i)
@@ -102,6 +101,7 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
 
         // Prune decisions on the current set.
         std::vector<uint8_t> keep(n, 1);
+        size_t kept = 0;
         for (size_t i = 0; i < n; ++i) {
           bool prune = !(sigmoid(op[i]) >= float(s.min_opacity));  // NaN prunes too
           if (s.prune_big)
@@ -109,8 +109,10 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
                     (s.max_screen_radius > 0 && a.max_radius[i] > s.max_screen_radius) ||
                     max_scale(ls + 3 * i) > float(s.max_world_scale * s.scene_extent);
           if (prune) keep[i] = 0;
+          kept += keep[i];
         }
-        r.spared = spare_to_floor(op, keep, s.min_keep);
+        r.spared = spare_to_floor(op, keep, kept, s.min_keep);
+        kept += r.spared;
 
         // Candidates: averaged gradient at or above the base threshold, not being pruned.
         std::vector<std::pair<float, size_t>> cand;
@@ -120,8 +122,6 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
           if (g >= float(s.grad_threshold)) cand.emplace_back(g, i);
         }
         r.candidates = cand.size();
-        size_t kept = 0;
-        for (uint8_t k : keep) kept += k;
         // Each admitted candidate grows the node by one (clone +1; split +2 −1).
         const size_t limit = s.capacity_limit ? std::min(s.capacity_limit, cap) : cap;
         const size_t room = limit > kept ? limit - kept : 0;

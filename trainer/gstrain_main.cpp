@@ -150,6 +150,13 @@ int run(const Args& args) {
   return 0;
 }
 
+// Prints a gstrain error and its hint; returns the exit code it maps to.
+int report(const gs::Error& e, int exit_code) {
+  std::fprintf(stderr, "gstrain: %s\n", e.what());
+  if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
+  return exit_code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,21 +164,13 @@ int main(int argc, char** argv) {
   try {
     return run(args);
   } catch (const gs::PlanDoesNotFit& e) {
-    std::fprintf(stderr, "gstrain: %s\n", e.what());
-    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
-    return kExitDoesNotFit;
+    return report(e, kExitDoesNotFit);
   } catch (const gs::TrainingFailed& e) {
-    std::fprintf(stderr, "gstrain: %s\n", e.what());
-    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
-    return kExitTrainingFailed;
+    return report(e, kExitTrainingFailed);
   } catch (const gs::ConfigError& e) {
-    std::fprintf(stderr, "gstrain: %s\n", e.what());
-    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
-    return kExitUsage;
+    return report(e, kExitUsage);
   } catch (const gs::Error& e) {
-    std::fprintf(stderr, "gstrain: %s\n", e.what());
-    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
-    return kExitRuntime;
+    return report(e, kExitRuntime);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gstrain: unexpected error: %s\n", e.what());
     return kExitRuntime;

@@ -578,8 +578,8 @@ void TrainingRun::maybe_densify(int step) {
 void TrainingRun::check_health(int step) {
   if (gauss_->count() == 0)
     fail(step, "node '" + gauss_->name() + "' has no Gaussians left",
-         "lower densify.min_opacity, or keep densify.prune_floor above 0 (it is " +
-             std::to_string(cfg_.densify.prune_floor) + ")");
+         "lower densify.min_opacity, or set densify.prune_floor above 0 (a fraction of the "
+         "node's peak count that pruning keeps)");
   const std::string why = watch_.observe(step, last_loss_.loss);
   if (!why.empty())
     fail(step, why,
