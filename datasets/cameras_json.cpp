@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 
 namespace gs {
@@ -196,29 +197,7 @@ void write_cameras_json(const std::string& path, const std::vector<Camera>& came
   const json doc = {{"cameras", list}};
   const std::string text = doc.dump(2) + "\n";
 
-  const std::string tmp = path + ".tmp";
-  std::error_code ec;
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out)
-      throw IoError(path + ": cannot open " + tmp + " for writing",
-                    "check that the directory exists and is writable");
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp, ec);
-      throw IoError(path + ": writing " + tmp + " failed (disk full?)",
-                    "free disk space or choose another output path");
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw IoError(path + ": cannot rename " + tmp + " into place: " + ec.message(),
-                  "check that the directory is writable");
-  }
+  write_file_atomic(path, text);
 }
 
 }  // namespace gs

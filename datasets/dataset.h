@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

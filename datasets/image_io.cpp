@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "datasets/image_codec.h"
 
@@ -84,30 +85,7 @@ void write_png(const std::string& path, const float* pixels, int width, int heig
   const std::vector<uint8_t> encoded = encode_png(bytes.data(), width, height, channels);
   if (encoded.empty()) throw IoError(path + ": PNG encoding failed");
 
-  const std::string tmp = path + ".tmp";
-  std::error_code ec;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw IoError(path + ": cannot open " + tmp + " for writing",
-                    "check that the output directory exists and is writable");
-    out.write(reinterpret_cast<const char*>(encoded.data()),
-              static_cast<std::streamsize>(encoded.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp, ec);
-      throw IoError(path + ": writing " + tmp + " failed (disk full?)",
-                    "free disk space or choose another output directory");
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw IoError(path + ": cannot rename " + tmp + " into place: " + ec.message(),
-                  "check that the output directory is writable");
-  }
+  write_file_atomic(path, encoded.data(), encoded.size());
 }
 
 }  // namespace gs

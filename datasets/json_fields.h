@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

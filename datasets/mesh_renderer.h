@@ -9,7 +9,7 @@
 
 #include "datasets/mesh.h"
 #include "datasets/procedural_texture.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs::synth {
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "datasets/image_io.h"
 
@@ -192,29 +193,6 @@ std::vector<ViewPlan> plan_views(const GeneratedSceneOptions& o, const synth::Sc
   return train;
 }
 
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path + ": cannot open " + tmp + " for writing", "check permissions");
-    out << text;
-    out.flush();
-    if (!out) {
-      out.close();
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw IoError(path + ": writing failed (disk full?)", "free disk space");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw IoError(path + ": cannot rename " + tmp + " into place: " + ec.message());
-  }
-}
-
 void write_transforms(const std::string& path, const std::vector<ViewPlan>& plans,
                       const std::string& split, const GeneratedSceneOptions& o) {
   nlohmann::json j;
@@ -241,7 +219,7 @@ void write_transforms(const std::string& path, const std::vector<ViewPlan>& plan
                     {"width", o.width},        {"height", o.height},
                     {"supersample", o.supersample},
                     {"white_background", o.white_background}};
-  write_text_atomically(path, j.dump(2) + "\n");
+  write_file_atomic(path, j.dump(2) + "\n");
 }
 
 // Samples `count` points uniformly by area on the scene surfaces at time 0, coloured with the
@@ -306,7 +284,7 @@ void write_points(const std::string& path, const synth::Scene& scene, int count,
                              "property float nx\nproperty float ny\nproperty float nz\n"
                              "property uchar red\nproperty uchar green\nproperty uchar blue\n"
                              "end_header\n";
-  write_text_atomically(path, header + body);
+  write_file_atomic(path, header + body);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 #include "datasets/mesh.h"
 #include "datasets/mesh_renderer.h"
 #include "datasets/procedural_texture.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

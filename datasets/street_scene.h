@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 
 #include "core/hd.h"
-#include "rasterizer/vec_math.h"
+#include "core/vec_math.h"
 
 namespace gs::deform_impl {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "rasterizer/vec_math.h"
+#include "core/vec_math.h"
 
 namespace gs::rmath {
 

@@ -9,7 +9,7 @@
 
 #include "core/hd.h"
 #include "rasterizer/atomics.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 #include "rasterizer/projection_math.h"
 #include "rasterizer/rasterize.h"
 

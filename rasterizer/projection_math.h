@@ -4,7 +4,7 @@
 // GS_HD, templated on the scalar; `v_` functions map output gradients to input gradients.
 #pragma once
 
-#include "rasterizer/vec_math.h"
+#include "core/vec_math.h"
 
 namespace gs::rmath {
 

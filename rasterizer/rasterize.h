@@ -10,7 +10,7 @@
 
 #include "core/buffer.h"
 #include "core/device.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

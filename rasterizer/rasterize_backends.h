@@ -6,7 +6,7 @@
 #include <cstddef>
 
 #include "core/device.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 #include "rasterizer/rasterize.h"
 
 namespace gs {

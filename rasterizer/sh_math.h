@@ -3,7 +3,7 @@
 // backward. GS_HD, templated on the scalar.
 #pragma once
 
-#include "rasterizer/vec_math.h"
+#include "core/vec_math.h"
 
 namespace gs::rmath {
 

@@ -17,7 +17,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 mkdir -p "$ROOT" && tar -xJf "$D/src.tar.xz" -C "$ROOT"
 mkdir -p /tmp/gslib && tar -xJf "$D/lib.tar.xz" -C /tmp/gslib
 export LD_LIBRARY_PATH=/tmp/gslib:/usr/local/cuda-13.0/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
-ldd "$B/trainer/gstrain" | grep "not found"
+ldd "$B/bin/gstrain" | grep "not found"
 cd "$ROOT"
 if [ "$MODE" = static ]; then
   step "CUDA tests (realistic-size parity included)"
@@ -32,7 +32,7 @@ else
 fi
 step "$preset on $(basename "$data") at 800x800 (SIGINT after ${limit}s still writes metrics.json)"
 nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 500 > /tmp/smi.csv & SMI=$!
-timeout -s INT "$limit" "$B/trainer/gstrain" --config "$preset" --data "$data" --out /tmp/run \
+timeout -s INT "$limit" "$B/bin/gstrain" --config "$preset" --data "$data" --out /tmp/run \
   --no-progress --set train.test_every=1000 ${STEPS:+--set train.iterations=$STEPS} $extra \
   > /tmp/run.log 2>&1; echo "exit $?"
 kill $SMI; tail -5 /tmp/run.log; sort -t, -k2 -n /tmp/smi.csv | tail -1

@@ -11,7 +11,7 @@ build=${1:?usage: pack_for_device.sh BUILD_DIR OUT_DIR}
 out=${2:?usage: pack_for_device.sh BUILD_DIR OUT_DIR}
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-tools=(trainer/gstrain trainer/gsrender trainer/bench_render trainer/bench_deform tests/gstrain_tests)
+tools=(bin/gstrain bin/gsrender bin/bench_render bin/bench_deform bin/gsgen tests/gstrain_tests)
 for t in "${tools[@]}"; do
   [ -x "$build/$t" ] || { echo "pack_for_device: $build/$t is not built" >&2; exit 1; }
   cp "$build/$t" "$out/bin/"

@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
 build="${GSTRAIN_BUILD_DIR:-build}"
-"$build/trainer/gstrain" --config static_12gb.yaml --out out/default \
+"$build/bin/gstrain" --config static_12gb.yaml --out out/default \
   --set train.iterations=3000 --set train.test_every=1000 "$@"
 echo "run_default: outputs in out/default (metrics.json, memory.jsonl, test_renders/, point_cloud/)"
 echo "run_default: the memory plan of the OmniRe 12 GB preset:"
-"$build/trainer/gstrain" --config omnire_12gb.yaml --plan
+"$build/bin/gstrain" --config omnire_12gb.yaml --plan

@@ -4,8 +4,7 @@
 #include <filesystem>
 
 #include "datasets/image_io.h"
-#include "rasterizer/sh.h"
-#include "trainer/loss.h"
+#include "optim/loss.h"
 #include "trainer/train_images.h"
 
 namespace gs {
@@ -19,24 +18,23 @@ std::string safe_name(const std::string& s) {
 }
 }  // namespace
 
-EvalResult evaluate_views(const GaussianModel& model, const std::vector<View>& views,
+EvalResult evaluate_views(RenderSet& set, const std::vector<View>& views,
                           const std::vector<HostImage>& images, const RasterSettings& settings,
-                          const std::string& png_dir, const ViewGaussians& place) {
+                          const std::string& png_dir, int step) {
   EvalResult r;
   if (views.empty()) return r;
-  const Device& dev = model.device();
+  const Device& dev = set.nodes()[0]->model().device();
   if (!png_dir.empty()) std::filesystem::create_directories(png_dir);
   const TrainImages targets(dev, images, false);
-  Buffer<float> colors(dev, model.count() * 3, MemCategory::raster);
   LossWorkspace ws;
   for (size_t i = 0; i < views.size(); ++i) {
     const Camera& cam = views[i].camera;
-    const auto campos = camera_center(cam);
-    GaussianInputs in = place ? place(views[i]) : model.inputs(nullptr);
-    sh_to_color_forward(dev, model.count(), model.sh_degree(), model.sh_degree(),
-                        model.params(GaussianParam::sh), in.means, campos.data(), colors.data());
-    in.colors = colors.data();
-    const RasterForward fwd = rasterize_forward(dev, in, cam, settings);
+    FrameContext frame;
+    frame.step = step;
+    frame.time = views[i].time;
+    frame.camera = &cam;
+    frame.active_sh_degree = 3;  // every node's full degree (nodes clamp to their own)
+    const RasterForward fwd = render_frame(set, frame, settings);
     Buffer<float> target(dev, size_t(cam.width) * cam.height * 3, MemCategory::raster);
     targets.fetch(i, target);
     r.psnr += psnr(dev, cam.width, cam.height, fwd.rgb.data(), target.data());

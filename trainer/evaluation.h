@@ -2,13 +2,12 @@
 // writing the renders as PNGs.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "datasets/dataset.h"
 #include "rasterizer/rasterize.h"
-#include "trainer/gaussian_model.h"
+#include "scene/render_set.h"
 
 namespace gs {
 
@@ -17,15 +16,11 @@ struct EvalResult {
   size_t views = 0;
 };
 
-// Where the model's Gaussians are for one view (e.g. deformed to the view's time). Returns the
-// rasterizer inputs without colours (the evaluator computes them from SH at the returned means).
-using ViewGaussians = std::function<GaussianInputs(const View&)>;
-
-// Renders every view with the model's full SH degree; the Gaussians are the model's own, or
-// `place(view)`'s when given. When `png_dir` is not empty, writes <png_dir>/<index>_<name>.png
-// for each view.
-EvalResult evaluate_views(const GaussianModel& model, const std::vector<View>& views,
+// Renders every view through the render set, with every node's full SH degree, at the views'
+// times, the nodes as they are at `step`. When `png_dir` is not empty, writes
+// <png_dir>/<index>_<name>.png for each view.
+EvalResult evaluate_views(RenderSet& set, const std::vector<View>& views,
                           const std::vector<HostImage>& images, const RasterSettings& settings,
-                          const std::string& png_dir, const ViewGaussians& place = {});
+                          const std::string& png_dir, int step);
 
 }  // namespace gs

@@ -13,26 +13,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/memory_accounting.h"
+#include "budget/budget_controller.h"
+#include "budget/budget_planner.h"
+#include "budget/memory_monitor.h"
 #include "datasets/dataset.h"
 #include "datasets/scene_generator.h"
-#include "deform/deformation_field.h"
+#include "formats/checkpoint.h"
+#include "formats/ply_io.h"
+#include "optim/loss.h"
+#include "optim/loss_watch.h"
 #include "rasterizer/rasterize.h"
-#include "rasterizer/sh.h"
-#include "trainer/adam.h"
-#include "trainer/adam_split.h"
-#include "trainer/budget_planner.h"
-#include "trainer/checkpoint.h"
-#include "trainer/densify.h"
+#include "scene/densify.h"
+#include "scene/gaussian_node.h"
+#include "scene/init_gaussians.h"
+#include "scene/render_set.h"
 #include "trainer/evaluation.h"
-#include "trainer/gaussian_model.h"
-#include "trainer/init_gaussians.h"
-#include "trainer/loss.h"
-#include "trainer/loss_watch.h"
-#include "trainer/memory_monitor.h"
-#include "trainer/ply_io.h"
 #include "trainer/progress.h"
 #include "trainer/train_images.h"
 
@@ -71,16 +70,6 @@ class StopSignals {
 constexpr int kMaxOomRetries = 5;
 constexpr double kOomPruneFraction = 0.05;
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text;
-    if (!f) throw IoError("cannot write '" + tmp + "'", "check --out is writable");
-  }
-  fs::rename(tmp, path);
-}
-
 // One line of a JSONL log, flushed so a crash loses nothing already logged.
 class JsonlWriter {
  public:
@@ -109,20 +98,24 @@ class TrainingRun {
   TrainSummary run();
 
  private:
+  // Which nodes of the config this version trains (throws ConfigError for the others).
+  void select_nodes();
   void setup_outputs();
   void setup_data();
   void setup_plan();
   void setup_model();
   void restore_checkpoint();
-  // One optimisation step; false when it had to be abandoned (never happens without OOM).
+  // One optimisation step: render set → rasterizer → loss → backward → each node's backward,
+  // statistics and Adam.
   void train_step(int step);
   void step_with_recovery(int step);
   void maybe_densify(int step);
+  void densify_node(size_t i, int step);
   // Throws TrainingFailed (after logging the step) when the run cannot go on.
   void check_health(int step);
   [[noreturn]] void fail(int step, const std::string& why, const std::string& hint);
-  // The pruning floor of the node: a fraction of its peak count.
-  size_t prune_floor() const;
+  // The pruning floor of node i: a fraction of its peak count.
+  size_t prune_floor(size_t i) const;
   void log_step(int step);
   void save(int step, const std::string& why);
   void log_test(int step);
@@ -130,23 +123,12 @@ class TrainingRun {
   void finish(TrainSummary& summary, int last_step);
   nlohmann::json trainer_state() const;
   size_t persistent_bytes() const;
-  size_t predicted_peak() const;
-  // The deformation field deforms the Gaussians after the static warm-up.
-  bool deforming(int step) const { return field_ && step > cfg_.deform.warmup_steps; }
-  float time_noise(int step) const;
-  // Rasterizer inputs for a view of the evaluation: deformed to the view's time when deforming.
-  GaussianInputs gaussians_at(float time);
-  ViewGaussians view_placer() {
-    if (!field_) return {};
-    return [this](const View& v) { return gaussians_at(v.time); };
-  }
-  // The first `count` floats of a buffer on the run's device, on the host.
-  std::vector<float> copy_rows(const float* src, size_t count) const {
-    std::vector<float> host(count);
-    copy_bytes(Device::cpu(), host.data(), dev_, src, count * sizeof(float));
-    return host;
-  }
+  size_t total_count() const;
+  std::vector<GaussianModel*> models();
   std::vector<CheckpointTensor> checkpoint_tensors();
+  float time_noise(int step) const;
+  // The first node with a deformation network (nullptr: none).
+  const SceneNode* network_node() const;
 
   Config cfg_;  // not const: the plan may lower data.width/height
   const TrainerOptions opt_;
@@ -155,28 +137,23 @@ class TrainingRun {
   Dataset data_;
   MemoryModel model_;
   MemoryPlan plan_;
-  const NodeConfig* node_cfg_ = nullptr;
-  std::unique_ptr<GaussianModel> gauss_;
-  std::unique_ptr<DeformationField<float>> field_;  // deformable nodes only
+  std::vector<const NodeConfig*> node_cfgs_;     // the trained nodes, in config order
+  std::vector<std::unique_ptr<SceneNode>> nodes_;
+  std::unique_ptr<RenderSet> render_set_;
+  std::unique_ptr<BudgetController> budget_;
   std::unique_ptr<TrainImages> images_;
   RasterSettings raster_;
-  AdamSettings adam_;
   // Buffers of every step, allocated once (per-view transients; raster category).
-  Buffer<float> target_, v_rgb_, colors_, v_sh_;
+  Buffer<float> target_, v_rgb_;
   LossWorkspace loss_ws_;
   std::unique_ptr<MemoryMonitor> monitor_;
   std::unique_ptr<JsonlWriter> train_log_;
   std::unique_ptr<Progress> progress_;
 
-  // Controller state.
-  size_t capacity_limit_ = 0;        // densification grows up to here (≤ capacity)
-  double transient_per_gaussian_ = 0;  // calibrated per-view bytes per Gaussian
-  double threshold_used_ = 0;
   std::vector<std::string> events_;
   int first_step_ = 1;
   bool resolution_lowered_ = false;  // the plan lowered data.width/height (applies to any scene)
   int last_step_ = 0;  // the step most recently trained
-  size_t peak_count_ = 0;  // the node's largest count in the run (the prune floor's base)
   std::string last_densify_event_ = "none yet";
   LossWatch watch_;
   int last_saved_step_ = 0;     // the step of the checkpoint on disk (0: none)
@@ -194,7 +171,7 @@ class TrainingRun {
 void TrainingRun::setup_outputs() {
   fs::create_directories(out_);
   fs::create_directories(out_ + "/checkpoints");
-  write_text_atomic(out_ + "/config.yaml", config_to_yaml(cfg_));
+  write_file_atomic(out_ + "/config.yaml", config_to_yaml(cfg_));
 }
 
 void TrainingRun::setup_data() {
@@ -223,7 +200,7 @@ void TrainingRun::setup_data() {
   }
   o.background = background_of(cfg_);
   o.test_every = cfg_.data.test_every;
-  o.init_random_points = int(node_cfg_->init_points);
+  o.init_random_points = int(node_cfgs_[0]->init_points);
   o.seed = uint32_t(cfg_.train.seed);
   data_ = load_dataset(path, o);
   if (data_.train.empty()) throw IoError("dataset '" + path + "' has no training views");
@@ -241,7 +218,7 @@ void TrainingRun::setup_plan() {
   in.images = int(data_.train.size());
   // The points the data actually brought, not the config's estimate.
   for (NodeConfig& n : in.nodes)
-    if (n.name == node_cfg_->name) n.init_points = int64_t(data_.init_points.size() / 3);
+    if (n.name == node_cfgs_[0]->name) n.init_points = int64_t(data_.init_points.size() / 3);
   if (dev_.is_cuda()) {
     // The context and anything else already on the device count against the budget.
     if (auto info = device_memory_info(dev_))
@@ -271,49 +248,41 @@ void TrainingRun::setup_plan() {
 }
 
 void TrainingRun::setup_model() {
-  const NodePlan* np = plan_.find(node_cfg_->name);
-  GS_CHECK(np != nullptr, "plan has no node " + node_cfg_->name);
-  gauss_ = std::make_unique<GaussianModel>(np->name, dev_, np->sh_degree, size_t(np->max_gaussians));
-  capacity_limit_ = gauss_->capacity();
-  threshold_used_ = np->grad_threshold;
-  const GaussianCost c = np->cost;
-  transient_per_gaussian_ = double(c.grads + c.render_set + c.raster + c.tile_instances);
-
-  const GaussianCloud init = gaussians_from_points(data_.init_points, data_.init_colors,
-                                                   np->sh_degree, gauss_->capacity(), cfg_.train.seed);
-  gauss_->load_cloud(init);
-  log_info("node '", np->name, "': ", gauss_->count(), " initial Gaussians, capacity ",
-           gauss_->capacity(), ", SH ", np->sh_degree, ", ", format_bytes(gauss_->allocated_bytes()),
-           " allocated");
-
-  if (node_cfg_->kind == NodeKind::deformable) {
-    const DeformConfig& d = cfg_.deform;
-    DeformationFieldConfig fc;
-    fc.depth = d.depth;
-    fc.width = d.width;
-    fc.skip_after = d.skip_layer;
-    fc.encoding.position_freqs = d.position_frequencies;
-    fc.encoding.time_freqs = d.time_frequencies;
-    fc.seed = cfg_.train.seed;
-    GS_CHECK(plan_.mlp_chunk_gaussians > 0, "the plan has no MLP chunk for a deformable node");
-    field_ = std::make_unique<DeformationField<float>>(fc, dev_, gauss_->capacity(),
-                                                       size_t(plan_.mlp_chunk_gaussians));
-    log_info("deformation field: ", d.depth, "x", d.width, " MLP, skip after layer ", d.skip_layer,
-             ", encoding L=", d.position_frequencies, "/", d.time_frequencies, ", ",
-             field_->mlp().params().size(), " weights; ", field_->chunk_rows(),
-             " Gaussians per chunk; ", format_bytes(field_->bytes()), " allocated (",
-             format_bytes(field_->activation_bytes()), " activations); switches on after step ",
-             d.warmup_steps);
+  std::vector<double> thresholds;
+  double transient = 0;
+  for (const NodeConfig* nc : node_cfgs_) {
+    const NodePlan* np = plan_.find(nc->name);
+    GS_CHECK(np != nullptr, "plan has no node " + nc->name);
+    NodeSetup setup;
+    setup.config = &cfg_;
+    setup.node = nc;
+    setup.device = dev_;
+    setup.sh_degree = np->sh_degree;
+    setup.capacity = size_t(np->max_gaussians);
+    setup.scene_extent = data_.scene_extent;
+    setup.mlp_chunk = size_t(std::max<int64_t>(plan_.mlp_chunk_gaussians, 0));
+    std::unique_ptr<SceneNode> node = make_scene_node(setup);
+    GaussianModel& g = node->model();
+    const GaussianCloud init = gaussians_from_points(data_.init_points, data_.init_colors,
+                                                     np->sh_degree, g.capacity(), cfg_.train.seed);
+    g.load_cloud(init);
+    log_info("node '", np->name, "': ", g.count(), " initial Gaussians, capacity ", g.capacity(),
+             ", SH ", np->sh_degree, ", ", format_bytes(g.allocated_bytes()), " allocated");
+    thresholds.push_back(np->grad_threshold);
+    const GaussianCost c = np->cost;
+    transient = double(c.grads + c.render_set + c.raster + c.tile_instances);
+    nodes_.push_back(std::move(node));
   }
+  std::vector<SceneNode*> ptrs;
+  for (auto& n : nodes_) ptrs.push_back(n.get());
+  budget_ = std::make_unique<BudgetController>(ptrs, thresholds, transient);
 
   images_ = std::make_unique<TrainImages>(dev_, data_.train_images, plan_.images_on_device);
   const Camera& cam = data_.train[0].camera;
   const size_t px = size_t(cam.width) * cam.height;
   target_ = Buffer<float>(dev_, px * 3, MemCategory::raster);
   v_rgb_ = Buffer<float>(dev_, px * 3, MemCategory::raster);
-  colors_ = Buffer<float>(dev_, gauss_->capacity() * 3, MemCategory::raster);
-  v_sh_ = Buffer<float>::zeros(dev_, gauss_->capacity() * 3 * sh_coeff_count(np->sh_degree),
-                               MemCategory::grads);
+  render_set_ = std::make_unique<RenderSet>(dev_, ptrs);
   loss_ws_.reserve(dev_, cam.width, cam.height);
 
   const auto bg = background_of(cfg_);
@@ -322,14 +291,17 @@ void TrainingRun::setup_model() {
 }
 
 nlohmann::json TrainingRun::trainer_state() const {
-  return {{"capacity_limit", capacity_limit_},
-          {"peak_count", peak_count_},
+  return {{"budget", budget_->state()},
           {"loss_watch", watch_.state()},
-          {"transient_per_gaussian", transient_per_gaussian_},
-          {"threshold_used", threshold_used_},
           {"train_seconds", train_seconds_before_ +
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                                               t_start_).count()}};
+}
+
+std::vector<GaussianModel*> TrainingRun::models() {
+  std::vector<GaussianModel*> m;
+  for (auto& n : nodes_) m.push_back(&n->model());
+  return m;
 }
 
 void TrainingRun::restore_checkpoint() {
@@ -337,26 +309,30 @@ void TrainingRun::restore_checkpoint() {
   if (!fs::exists(path))
     throw IoError("--resume: no checkpoint at '" + path + "'",
                   "start without --resume, or point --out at the run to continue");
-  const LoadedCheckpoint ck = load_checkpoint(path, {gauss_.get()}, checkpoint_tensors());
+  const LoadedCheckpoint ck = load_checkpoint(path, models(), checkpoint_tensors());
   first_step_ = ck.step + 1;
   last_step_ = ck.step;
   const nlohmann::json& s = ck.trainer_state;
-  capacity_limit_ = s.value("capacity_limit", capacity_limit_);
-  transient_per_gaussian_ = s.value("transient_per_gaussian", transient_per_gaussian_);
-  threshold_used_ = s.value("threshold_used", threshold_used_);
+  budget_->restore(s);
   train_seconds_before_ = s.value("train_seconds", 0.0);
-  peak_count_ = s.value("peak_count", gauss_->count());
   if (s.contains("loss_watch")) watch_.restore(s["loss_watch"]);
   last_saved_step_ = ck.step;
   events_.push_back("resumed from step " + std::to_string(ck.step));
-  log_info("resumed from '", path, "' at step ", ck.step, " with ", gauss_->count(), " Gaussians");
+  log_info("resumed from '", path, "' at step ", ck.step, " with ", total_count(), " Gaussians");
 }
 
-// Bytes that do not depend on the per-view state: the model at capacity and the step buffers.
+// Bytes that do not depend on the per-view state: the nodes at capacity and the step buffers.
 size_t TrainingRun::persistent_bytes() const {
-  return gauss_->allocated_bytes() + target_.bytes() + v_rgb_.bytes() + colors_.bytes() +
-         v_sh_.bytes() + loss_ws_.bytes() + (field_ ? field_->bytes() : 0) +
-         plan_.fixed.images * (images_->cached_on_device() ? 1 : 0);
+  size_t bytes = target_.bytes() + v_rgb_.bytes() + render_set_->bytes() + loss_ws_.bytes() +
+                 plan_.fixed.images * (images_->cached_on_device() ? 1 : 0);
+  for (const auto& n : nodes_) bytes += n->allocated_bytes();
+  return bytes;
+}
+
+size_t TrainingRun::total_count() const {
+  size_t n = 0;
+  for (const auto& node : nodes_) n += node->count();
+  return n;
 }
 
 // Deformable-3DGS's annealed time noise for real captures: one N(0, 1) draw per step (shared by
@@ -371,27 +347,17 @@ float TrainingRun::time_noise(int step) const {
   return float(normal(rng) * anneal / double(data_.train.size()));
 }
 
-GaussianInputs TrainingRun::gaussians_at(float time) {
-  GaussianModel& g = *gauss_;
-  GaussianInputs in = g.inputs(nullptr);
-  if (!deforming(last_step_)) return in;
-  field_->forward(g.params(GaussianParam::means), g.params(GaussianParam::log_scales),
-                  g.params(GaussianParam::quats), g.count(), time);
-  in.means = field_->deformed_means();
-  in.log_scales = field_->deformed_log_scales();
-  in.quats = field_->deformed_quats();
-  return in;
-}
-
 std::vector<CheckpointTensor> TrainingRun::checkpoint_tensors() {
-  if (!field_) return {};
-  return {{"deform.mlp.params", &field_->mlp().params()},
-          {"deform.mlp.adam_m", &field_->adam_m()},
-          {"deform.mlp.adam_v", &field_->adam_v()}};
+  std::vector<CheckpointTensor> all;
+  for (auto& n : nodes_)
+    for (const NodeTensor& t : n->checkpoint_tensors()) all.push_back({t.name, t.buffer});
+  return all;
 }
 
-size_t TrainingRun::predicted_peak() const {
-  return persistent_bytes() + size_t(transient_per_gaussian_ * double(gauss_->count()));
+const SceneNode* TrainingRun::network_node() const {
+  for (const auto& n : nodes_)
+    if (n->network_status(0).present) return n.get();
+  return nullptr;
 }
 
 void TrainingRun::train_step(int step) {
@@ -407,40 +373,27 @@ void TrainingRun::train_step(int step) {
   const Camera& cam = data_.train[vi].camera;
   last_step_ = step;
 
-  GaussianModel& g = *gauss_;
-  const size_t n = g.count();
-  const int degree = g.sh_degree();
-  const int active = std::min(degree, (step - 1) / std::max(cfg_.train.sh_increase_every, 1));
-  const auto campos = camera_center(cam);
+  FrameContext frame;
+  frame.step = step;
+  frame.camera = &cam;
+  frame.active_sh_degree = (step - 1) / std::max(cfg_.train.sh_increase_every, 1);
+  // Nodes that do not deform ignore the time; the noise is drawn only while a field is on.
+  frame.time = data_.train[vi].time;
+  if (const SceneNode* net = network_node(); net && net->network_status(step).active)
+    frame.time += time_noise(step);
 
   images_->fetch(vi, target_);
-  GaussianInputs in = g.inputs(colors_.data());
-  const bool deform = deforming(step);
-  const float t = data_.train[vi].time + time_noise(step);
-  if (deform) {
-    // Render the Gaussians deformed to this view's time; colours see the deformed means.
-    field_->forward(g.params(GaussianParam::means), g.params(GaussianParam::log_scales),
-                    g.params(GaussianParam::quats), n, t);
-    in.means = field_->deformed_means();
-    in.log_scales = field_->deformed_log_scales();
-    in.quats = field_->deformed_quats();
-  }
-  sh_to_color_forward(dev_, n, degree, active, g.params(GaussianParam::sh), in.means,
-                      campos.data(), colors_.data());
-  const RasterForward fwd = rasterize_forward(dev_, in, cam, raster_);
+  GaussianInputs in;
+  const RasterForward fwd = render_frame(*render_set_, frame, raster_, &in);
   last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, fwd.rgb.data(),
                                            target_.data(), float(cfg_.train.lambda_dssim),
                                            v_rgb_.data(), &loss_ws_);
   RasterGradients grads =
       rasterize_backward(dev_, in, cam, raster_, fwd, v_rgb_.data(), nullptr, nullptr);
-  sh_to_color_backward(dev_, n, degree, active, g.params(GaussianParam::sh), in.means,
-                       campos.data(), grads.v_colors.data(), v_sh_.data(), grads.v_means.data());
-  if (deform) {
-    // Gradients of the deformed Gaussians → canonical ones (in place) and the MLP's weights.
-    field_->mlp().zero_grad();
-    field_->backward(g.params(GaussianParam::means), g.params(GaussianParam::log_scales),
-                     g.params(GaussianParam::quats), n, t, grads.v_means.data(),
-                     grads.v_log_scales.data(), grads.v_quats.data());
+  std::vector<NodeGradients> slices;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    slices.push_back(render_set_->slice(i, grads, fwd));
+    nodes_[i]->backward(frame, slices[i]);
   }
   // The training-view PSNR for the console and train.jsonl, on the steps that report it.
   if (step % std::max(cfg_.train.log_every, 1) == 0 || step == first_step_)
@@ -448,55 +401,10 @@ void TrainingRun::train_step(int step) {
   last_instances_ = fwd.stats.instances;
   last_visible_ = fwd.stats.visible;
 
-  // Statistics for densification, as graphdeco gathers them: while step < densify.stop.
-  if (step < cfg_.densify.stop) {
-    if (cfg_.densify.absgrad)
-      accumulate_densify_stats(g, grads.absgrad.data(), fwd.radii.data());
-    else
-      accumulate_densify_stats(g, grads.v_mean2d.data(), fwd.radii.data(), 0.5f * cam.width,
-                               0.5f * cam.height);
-  }
-
-  // Adam, one group per parameter kind (the gradients are this step's buffers: no reset).
-  AdamSettings a = adam_;
-  a.zero_grad = false;
-  const double extent = data_.scene_extent;
-  auto group = [&](GaussianParam p, float* grad, double lr) {
-    ParamGroup pg;
-    pg.name = to_string(p);
-    pg.params = g.params(p);
-    pg.grads = grad;
-    pg.m = g.adam_m(p);
-    pg.v = g.adam_v(p);
-    pg.row_size = group_row_floats(p, degree);
-    pg.count = n * pg.row_size;
-    pg.lr = lr;
-    return pg;
-  };
-  const double lr_pos = exponential_lr(step, cfg_.train.lr_position_init * extent,
-                                       cfg_.train.lr_position_final * extent, cfg_.train.iterations);
-  ParamGroup pm = group(GaussianParam::means, grads.v_means.data(), lr_pos);
-  adam_step(dev_, pm, step, a);
-  ParamGroup ps = group(GaussianParam::log_scales, grads.v_log_scales.data(), cfg_.train.lr_scale);
-  adam_step(dev_, ps, step, a);
-  ParamGroup pq = group(GaussianParam::quats, grads.v_quats.data(), cfg_.train.lr_rotation);
-  adam_step(dev_, pq, step, a);
-  ParamGroup po = group(GaussianParam::opacity, grads.v_opacity_logits.data(), cfg_.train.lr_opacity);
-  adam_step(dev_, po, step, a);
-  ParamGroup psh = group(GaussianParam::sh, v_sh_.data(), cfg_.train.lr_sh_rest);
-  adam_step_split_rows(dev_, psh, 3, cfg_.train.lr_sh_dc, step, a);
-  if (deform) {
-    // The MLP's own Adam: its step count starts when it switches on (as its optimizer's does
-    // in Deformable-3DGS); its learning rate follows the global step.
-    ParamGroup pd;
-    pd.name = "deform_mlp";
-    pd.params = field_->mlp().params().data();
-    pd.grads = field_->mlp().grads().data();
-    pd.m = field_->adam_m().data();
-    pd.v = field_->adam_v().data();
-    pd.count = field_->mlp().params().size();
-    pd.lr = exponential_lr(step, cfg_.deform.lr, cfg_.deform.lr_final, cfg_.train.iterations);
-    adam_step(dev_, pd, step - cfg_.deform.warmup_steps, a);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    // Statistics for densification, as graphdeco gathers them: while step < densify.stop.
+    if (step < cfg_.densify.stop) nodes_[i]->accumulate_stats(slices[i], cam);
+    nodes_[i]->optimizer_step(step, slices[i]);
   }
 }
 
@@ -507,22 +415,57 @@ void TrainingRun::step_with_recovery(int step) {
       return;
     } catch (const OutOfMemoryError& e) {
       if (attempt >= kMaxOomRetries) throw;
-      // Free room, lower the node's growth limit to what it now holds, and retry the step.
-      const size_t removed = prune_lowest_opacity(*gauss_, kOomPruneFraction);
-      capacity_limit_ = std::min(capacity_limit_, gauss_->count());
-      const std::string ev = "recovered OOM at step " + std::to_string(step) + " (" + e.what() +
-                             "): pruned " + std::to_string(removed) + " Gaussians, cap now " +
-                             std::to_string(capacity_limit_);
+      // Free room (the lowest-priority node first), lower its growth limit, retry the step.
+      std::vector<SceneNode*> ptrs;
+      for (auto& n : nodes_) ptrs.push_back(n.get());
+      const std::string ev = budget_->recover_from_oom(ptrs, step, e.what(), kOomPruneFraction);
       events_.push_back(ev);
       log_warn(ev);
     }
   }
 }
 
-size_t TrainingRun::prune_floor() const {
+size_t TrainingRun::prune_floor(size_t i) const {
   // 0 turns the floor off (then a node can empty, and the run fails, naming the step).
   const double f = cfg_.densify.prune_floor;
-  return f > 0 ? std::max<size_t>(1, size_t(std::ceil(f * double(peak_count_)))) : 0;
+  const double peak = double(budget_->node(i).peak_count);
+  return f > 0 ? std::max<size_t>(1, size_t(std::ceil(f * peak))) : 0;
+}
+
+void TrainingRun::densify_node(size_t i, int step) {
+  const DensifyConfig& d = cfg_.densify;
+  const Camera& cam = data_.train[0].camera;
+  NodeBudget& b = budget_->node(i);
+  DensifySettings s;
+  s.grad_threshold = node_cfgs_[i]->grad_threshold;
+  s.percent_dense = d.percent_dense;
+  s.scene_extent = data_.scene_extent;
+  s.min_opacity = d.min_opacity;
+  s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
+  s.max_screen_radius = float(d.prune_screen_fraction * std::max(cam.width, cam.height));
+  s.min_keep = prune_floor(i);
+  s.capacity_limit = b.growth_limit;
+  // One generator per (seed, step, node): node 0 keeps the single-node runs' sequence.
+  std::mt19937_64 rng(cfg_.train.seed * 7919ull + uint64_t(step) + 104729ull * i);
+  const DensifyResult r = nodes_[i]->densify(s, rng);
+  b.threshold_used = r.threshold_used;
+  const std::string who = nodes_.size() > 1 ? " of '" + nodes_[i]->name() + "'" : "";
+  char buf[400];
+  std::snprintf(buf, sizeof(buf),
+                "densify%s at step %d: %zu -> %zu (clone %zu, split %zu, prune %zu; %zu of %zu "
+                "candidates admitted, threshold %.3g)",
+                who.c_str(), step, r.count_before, r.count_after, r.cloned, r.split, r.pruned,
+                r.admitted, r.candidates, r.threshold_used);
+  last_densify_event_ = buf;
+  events_.push_back(buf);
+  if (r.spared > 0) {
+    std::snprintf(buf, sizeof(buf),
+                  "prune floor%s at step %d: kept %zu Gaussians marked for pruning (the node "
+                  "keeps at least %zu = densify.prune_floor x its peak %zu)",
+                  who.c_str(), step, r.spared, s.min_keep, b.peak_count);
+    events_.push_back(buf);
+    log_warn(buf);
+  }
 }
 
 // Densify / prune / reset, in graphdeco's order and windows: densify every `every` steps in
@@ -533,53 +476,26 @@ void TrainingRun::maybe_densify(int step) {
   const DensifyConfig& d = cfg_.densify;
   const int last = cfg_.train.iterations;
   // Nothing is densified at the very last step: the new Gaussians would never be trained.
-  if (step < d.stop && step > d.start && d.every > 0 && step % d.every == 0 && step < last) {
-    const Camera& cam = data_.train[0].camera;
-    DensifySettings s;
-    s.grad_threshold = node_cfg_->grad_threshold;
-    s.percent_dense = d.percent_dense;
-    s.scene_extent = data_.scene_extent;
-    s.min_opacity = d.min_opacity;
-    s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
-    s.max_screen_radius = float(d.prune_screen_fraction * std::max(cam.width, cam.height));
-    s.min_keep = prune_floor();
-    s.capacity_limit = capacity_limit_;
-    std::mt19937_64 rng(cfg_.train.seed * 7919ull + uint64_t(step));
-    const DensifyResult r = densify_and_prune(*gauss_, s, rng);
-    threshold_used_ = r.threshold_used;
-    char buf[320];
-    std::snprintf(buf, sizeof(buf),
-                  "densify at step %d: %zu -> %zu (clone %zu, split %zu, prune %zu; %zu of %zu "
-                  "candidates admitted, threshold %.3g)",
-                  step, r.count_before, r.count_after, r.cloned, r.split, r.pruned, r.admitted,
-                  r.candidates, r.threshold_used);
-    last_densify_event_ = buf;
-    events_.push_back(buf);
-    if (r.spared > 0) {
-      std::snprintf(buf, sizeof(buf),
-                    "prune floor at step %d: kept %zu Gaussians marked for pruning (the node "
-                    "keeps at least %zu = densify.prune_floor x its peak %zu)",
-                    step, r.spared, s.min_keep, peak_count_);
-      events_.push_back(buf);
-      log_warn(buf);
-    }
-  }
+  if (step < d.stop && step > d.start && d.every > 0 && step % d.every == 0 && step < last)
+    for (size_t i = 0; i < nodes_.size(); ++i) densify_node(i, step);
   // An opacity reset needs steps to recover from (graphdeco's 3k-step run would otherwise end
   // right after one, all opacities at 0.01): skip it with less than a third of an interval left.
   const bool periodic = d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0;
   const bool at_start = cfg_.data.background == "white" && step == d.start && d.start > 0;
   if ((periodic || at_start) && step < d.stop && step + d.opacity_reset_every / 3 <= last) {
-    reset_opacity(*gauss_);
+    for (auto& n : nodes_) n->reset_opacity();
     events_.push_back("opacity reset at step " + std::to_string(step));
   }
-  peak_count_ = std::max(peak_count_, gauss_->count());
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    budget_->node(i).peak_count = std::max(budget_->node(i).peak_count, nodes_[i]->count());
 }
 
 void TrainingRun::check_health(int step) {
-  if (gauss_->count() == 0)
-    fail(step, "node '" + gauss_->name() + "' has no Gaussians left",
-         "lower densify.min_opacity, or set densify.prune_floor above 0 (a fraction of the "
-         "node's peak count that pruning keeps)");
+  for (const auto& n : nodes_)
+    if (n->count() == 0)
+      fail(step, "node '" + n->name() + "' has no Gaussians left",
+           "lower densify.min_opacity, or set densify.prune_floor above 0 (a fraction of the "
+           "node's peak count that pruning keeps)");
   const std::string why = watch_.observe(step, last_loss_.loss);
   if (!why.empty())
     fail(step, why,
@@ -608,36 +524,31 @@ void TrainingRun::log_step(int step) {
   steps_since_log_ = 0;
 
   // Memory: what the model predicted for this window against what was measured, then
-  // calibrate the per-view bytes per Gaussian and re-plan the node's growth limit.
-  const size_t predicted = predicted_peak();
+  // calibrate the per-view bytes per Gaussian and re-plan the nodes' growth limits.
+  const size_t total = total_count();
+  const size_t persistent = persistent_bytes();
+  const size_t predicted = budget_->predicted_peak(persistent, total);
   MemoryLogEntry e;
   e.step = step;
-  e.nodes.push_back({gauss_->name(), gauss_->count(), capacity_limit_, threshold_used_});
+  std::vector<size_t> counts;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeBudget& b = budget_->node(i);
+    e.nodes.push_back({nodes_[i]->name(), nodes_[i]->count(), b.growth_limit, b.threshold_used});
+    counts.push_back(nodes_[i]->count());
+  }
   e.predicted_bytes = predicted;
-  e.multiplier = gauss_->count() > 0 ? double(predicted) / (double(gauss_->count()) * 236.0) : 0;
+  e.multiplier = total > 0 ? double(predicted) / (double(total) * 236.0) : 0;
   e.events = events_;
   events_.clear();
-  if (field_)
-    e.mlp = MlpMemoryStatus{deforming(step), field_->chunk_rows(), field_->activation_bytes(),
-                            field_->state_bytes(), field_->per_gaussian_bytes(),
-                            field_->recomputed_chunks()};
-  const size_t measured = monitor_->log(e);
-  const size_t persistent = persistent_bytes();
-  if (gauss_->count() > 0 && measured > persistent) {
-    const double per = double(measured - persistent) / double(gauss_->count());
-    transient_per_gaussian_ = per;  // the last window is the best predictor of the next
-    const size_t cap = MemoryAccountant::of(dev_.kind).cap();
-    if (cap > 0 && cap > persistent) {
-      const size_t fits = size_t(double(cap - persistent) / per);
-      const size_t limit = std::min(gauss_->capacity(), fits);
-      if (limit != capacity_limit_) {
-        events_.push_back("re-plan: node '" + gauss_->name() + "' growth limit " +
-                          std::to_string(capacity_limit_) + " -> " + std::to_string(limit) +
-                          " (calibrated " + std::to_string(int(per)) + " B/Gaussian per view)");
-        capacity_limit_ = limit;
-      }
-    }
+  if (const SceneNode* net = network_node()) {
+    const NodeNetworkStatus ns = net->network_status(step);
+    e.mlp = MlpMemoryStatus{ns.active, ns.chunk_rows, ns.activation_bytes, ns.state_bytes,
+                            size_t(ns.per_gaussian_bytes), ns.recomputed_chunks};
   }
+  const size_t measured = monitor_->log(e);
+  for (std::string& ev : budget_->calibrate(measured, persistent,
+                                             MemoryAccountant::of(dev_.kind).cap(), counts))
+    events_.push_back(std::move(ev));
 
   nlohmann::ordered_json j;
   j["step"] = step;
@@ -645,7 +556,7 @@ void TrainingRun::log_step(int step) {
   j["l1"] = last_loss_.l1;
   j["ssim"] = last_loss_.ssim;
   j["psnr"] = last_psnr_;
-  j["gaussians"] = gauss_->count();
+  j["gaussians"] = total;
   j["visible"] = last_visible_;
   j["instances"] = last_instances_;
   j["it_per_s"] = its;
@@ -656,14 +567,14 @@ void TrainingRun::log_step(int step) {
 // Held-out views mid-run (no images written): one train.jsonl line with the test metrics.
 void TrainingRun::log_test(int step) {
   if (data_.test.empty()) return;
-  const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_, "",
-                                       view_placer());
+  const EvalResult ev = evaluate_views(*render_set_, data_.test, data_.test_images, raster_, "",
+                                       last_step_);
   nlohmann::ordered_json j;
   j["step"] = step;
   j["test_psnr"] = ev.psnr;
   j["test_ssim"] = ev.ssim;
   j["test_views"] = ev.views;
-  j["gaussians"] = gauss_->count();
+  j["gaussians"] = total_count();
   train_log_->write(j);
   char buf[160];
   std::snprintf(buf, sizeof(buf), "test at step %d: PSNR %.2f dB, SSIM %.4f over %zu views", step,
@@ -680,7 +591,7 @@ void TrainingRun::save(int step, const std::string& why) {
              std::to_string(last_saved_step_) : std::string("no checkpoint yet"));
     return;
   }
-  save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, {gauss_.get()}, trainer_state(),
+  save_checkpoint(out_ + "/checkpoints/latest.ckpt", step, models(), trainer_state(),
                   checkpoint_tensors());
   last_saved_step_ = step;
   log_info("checkpoint saved at step ", step, " (", why, ")");
@@ -689,30 +600,22 @@ void TrainingRun::save(int step, const std::string& why) {
 void TrainingRun::export_ply(int step) {
   const std::string dir = out_ + "/point_cloud/iteration_" + std::to_string(step);
   fs::create_directories(dir);
-  write_ply(dir + "/point_cloud.ply", gauss_->to_cloud());
-  if (field_ && deforming(step)) {
-    // The deformed Gaussians at the chosen time: the canonical cloud with the deformed mean,
-    // scale and rotation (opacity and SH are not deformed).
-    const float t = float(cfg_.deform.export_time);
-    gaussians_at(t);
-    GaussianCloud c = gauss_->to_cloud();
-    const size_t n = gauss_->count();
-    const std::vector<float> m = copy_rows(field_->deformed_means(), n * 3);
-    const std::vector<float> s = copy_rows(field_->deformed_log_scales(), n * 3);
-    const std::vector<float> q = copy_rows(field_->deformed_quats(), n * 4);
-    c.means = m;
-    c.log_scales = s;
-    c.quats = q;
-    char name[64];
-    std::snprintf(name, sizeof(name), "/deformed_t%.3f.ply", t);
-    write_ply(dir + name, c);
-    log_info("deformed Gaussians at t = ", t, " written to ", dir + name);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    // The first node keeps the INRIA layout's point_cloud.ply; the others are named after
+    // themselves.
+    const std::string own = i == 0 ? "point_cloud" : nodes_[i]->name();
+    for (const NamedCloud& c : nodes_[i]->export_clouds(step)) {
+      const std::string file =
+          dir + "/" + (c.suffix.empty() ? own : i == 0 ? c.suffix : own + "_" + c.suffix) + ".ply";
+      write_ply(file, c.cloud);
+      if (!c.description.empty()) log_info(c.description, " written to ", file);
+    }
   }
 }
 
-TrainSummary TrainingRun::run() {
-  // This version trains one Gaussian node: the background of a static scene, or the deformable
-  // node of a deformable scene (its sky node, if any, is not trained yet).
+void TrainingRun::select_nodes() {
+  // This version trains Gaussian nodes of kind background (static scenes) or deformable
+  // (deformable scenes); a sky node is planned but not trained yet.
   const NodeKind trained = cfg_.scene == SceneKind::deformable ? NodeKind::deformable
                                                                : NodeKind::background;
   if (cfg_.scene == SceneKind::omnire)
@@ -720,17 +623,20 @@ TrainSummary TrainingRun::run() {
                           "deformable scenes",
                       "use a static_*gb.yaml or deformable_*gb.yaml preset");
   for (const NodeConfig& n : cfg_.nodes) {
-    if (n.kind == trained && !node_cfg_) node_cfg_ = &n;
+    if (n.kind == trained && node_cfgs_.empty()) node_cfgs_.push_back(&n);
     else if (n.kind != NodeKind::sky)
       throw ConfigError("node '" + n.name + "' of kind " + to_string(n.kind) +
                             " is not trainable yet: this version trains one " +
                             to_string(trained) + " node per " + to_string(cfg_.scene) + " scene",
                         "remove the node from the config's nodes");
   }
-  if (!node_cfg_)
+  if (node_cfgs_.empty())
     throw ConfigError(std::string("a ") + to_string(cfg_.scene) + " scene needs a " +
                       to_string(trained) + " node");
+}
 
+TrainSummary TrainingRun::run() {
+  select_nodes();
   setup_outputs();
   dev_ = resolve_device(cfg_.device);
   // This run's cap and peaks are its own: restore the accountant's cap however the run ends,
@@ -755,7 +661,8 @@ TrainSummary TrainingRun::run() {
   t_start_ = t_log_ = std::chrono::steady_clock::now();
   TrainSummary summary;
   summary.budget_bytes = plan_.budget_bytes;
-  peak_count_ = std::max(peak_count_, gauss_->count());
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    budget_->node(i).peak_count = std::max(budget_->node(i).peak_count, nodes_[i]->count());
   int step = first_step_;
   const int last = cfg_.train.iterations;
   for (; step <= last; ++step) {
@@ -775,7 +682,7 @@ TrainSummary TrainingRun::run() {
     ps.total = last;
     ps.loss = last_loss_.loss;
     ps.psnr = last_psnr_;
-    ps.gaussians = gauss_->count();
+    ps.gaussians = total_count();
     ps.memory_bytes = MemoryAccountant::of(dev_.kind).current_total();
     ps.budget_bytes = plan_.budget_bytes;
     progress_->update(ps);
@@ -811,12 +718,12 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
     save(last_step, "final");
     export_ply(last_step);
   }
-  const EvalResult ev = evaluate_views(*gauss_, data_.test, data_.test_images, raster_,
-                                       s.interrupted ? "" : out_ + "/test_renders", view_placer());
+  const EvalResult ev = evaluate_views(*render_set_, data_.test, data_.test_images, raster_,
+                                       s.interrupted ? "" : out_ + "/test_renders", last_step_);
   s.test_psnr = ev.psnr;
   s.test_ssim = ev.ssim;
   s.test_views = ev.views;
-  s.gaussians = gauss_->count();
+  s.gaussians = total_count();
   s.peak_bytes = std::max(monitor_->run_peak_bytes(), MemoryAccountant::of(dev_.kind).peak_total());
 
   nlohmann::ordered_json m;
@@ -828,16 +735,24 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
   m["device"] = dev_.name();
   m["budget_bytes"] = s.budget_bytes;
   m["peak_bytes"] = s.peak_bytes;
-  m["node"] = {{"name", gauss_->name()}, {"capacity", gauss_->capacity()}, {"sh_degree", gauss_->sh_degree()}};
-  if (field_)
-    m["deform"] = {{"active", deforming(last_step_)},
-                   {"warmup_steps", cfg_.deform.warmup_steps},
-                   {"mlp_weights", field_->mlp().params().size()},
-                   {"chunk_gaussians", field_->chunk_rows()},
-                   {"state_bytes", field_->state_bytes()},
-                   {"activation_bytes", field_->activation_bytes()},
-                   {"per_gaussian_bytes", field_->per_gaussian_bytes()}};
-  write_text_atomic(out_ + "/metrics.json", m.dump(2) + "\n");
+  if (nodes_.size() == 1) {
+    // One node: "node" (and "deform") at the top level, as before the scene graph.
+    nlohmann::ordered_json node = nodes_[0]->metrics(last_step_);
+    nlohmann::ordered_json deform;
+    if (node.contains("deform")) {
+      deform = node["deform"];
+      node.erase("deform");
+    }
+    m["node"] = node;
+    if (!deform.is_null()) m["deform"] = deform;
+  } else {
+    for (const auto& n : nodes_) {
+      nlohmann::ordered_json j = n->metrics(last_step_);
+      j["gaussians"] = n->count();
+      m["nodes"].push_back(j);
+    }
+  }
+  write_file_atomic(out_ + "/metrics.json", m.dump(2) + "\n");
   log_info("done: ", last_step, " steps in ", s.train_seconds, " s; test PSNR ", ev.psnr,
            " dB, SSIM ", ev.ssim, " over ", ev.views, " views; ", s.gaussians,
            " Gaussians; peak ", format_bytes(s.peak_bytes), " of budget ",

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "trainer/config.h"
+#include "config/config.h"
 
 namespace gs {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "datasets/image_codec.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 #include "tests/test_support.h"
 
 namespace gs::test {

@@ -12,7 +12,7 @@
 #include "datasets/mesh.h"
 #include "datasets/mesh_renderer.h"
 #include "datasets/procedural_texture.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 using namespace gs::synth;
 

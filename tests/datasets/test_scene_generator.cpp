@@ -316,7 +316,7 @@ TEST_CASE("generator: invalid options and unusable output paths are refused", "[
 }
 
 TEST_CASE("gsgen: exit codes and output", "[gen]") {
-  const std::string exe = std::string(GSTRAIN_BINARY_DIR) + "/trainer/gsgen";
+  const std::string exe = std::string(GSTRAIN_BINARY_DIR) + "/bin/gsgen";
   if (!fs::exists(exe)) {
     WARN("gsgen is not built; skipping its command-line test");
     return;

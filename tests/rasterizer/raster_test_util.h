@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 #include "rasterizer/rasterize.h"
 
 namespace gs::test {

@@ -14,9 +14,9 @@
 #include "core/device.h"
 #include "core/memory_accounting.h"
 #include "datasets/scene_generator.h"
-#include "trainer/config.h"
-#include "trainer/gaussian_cloud.h"
-#include "trainer/ply_io.h"
+#include "config/config.h"
+#include "scene/gaussian_cloud.h"
+#include "formats/ply_io.h"
 #include "trainer/trainer.h"
 #include "tests/test_support.h"
 

@@ -13,10 +13,10 @@
 
 #include "datasets/scene_generator.h"
 #include "deform/deformation_field.h"
-#include "trainer/config.h"
-#include "trainer/gaussian_cloud.h"
-#include "trainer/memory_model.h"
-#include "trainer/ply_io.h"
+#include "config/config.h"
+#include "scene/gaussian_cloud.h"
+#include "budget/memory_model.h"
+#include "formats/ply_io.h"
 #include "trainer/trainer.h"
 #include "tests/test_support.h"
 

@@ -14,8 +14,8 @@
 
 #include "core/errors.h"
 #include "datasets/scene_generator.h"
-#include "trainer/config.h"
-#include "trainer/loss_watch.h"
+#include "config/config.h"
+#include "optim/loss_watch.h"
 #include "trainer/trainer.h"
 #include "tests/test_support.h"
 
