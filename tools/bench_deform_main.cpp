@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "core/errors.h"
 #include "core/memory_accounting.h"
 #include "deform/deformation_field.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -37,19 +37,49 @@ constexpr const char* kUsage =
     "  --device D        auto (default) | cpu | cuda | cuda:N\n"
     "  --repeats R       measured repetitions (default 3) after one warm-up\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+using gs::tools::Flags;
+using gs::tools::UsageError;
+
+// The ceiling of every count and size flag: far beyond what fits in memory, it only stops typos.
+constexpr int kMaxCount = 100000000;
+
+struct Options {
+  std::vector<int> counts = {10000, 50000, 100000};
+  int chunk = 16384, repeats = 3;
+  std::string device = "auto";
+  gs::DeformationFieldConfig field;
+  bool help = false;
 };
 
-int to_int(const std::string& flag, const std::string& v) {
-  try {
-    size_t used = 0;
-    const long x = std::stol(v, &used);
-    if (used != v.size() || x <= 0 || x > 100000000) throw std::invalid_argument("range");
-    return int(x);
-  } catch (const std::exception&) {
-    throw UsageError(flag + " expects a positive integer, got '" + v + "'");
+// "10000,50000": each count checked on its own, so the message points at the bad one.
+std::vector<int> parse_counts(const std::string& list) {
+  std::vector<int> counts;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string item = list.substr(start, comma - start);
+    counts.push_back(static_cast<int>(gs::tools::parse_integer("--gaussians", item, 1, kMaxCount)));
+    if (comma == std::string::npos) return counts;
+    start = comma + 1;
   }
+}
+
+Options parse_args(int argc, char** argv) {
+  const Flags flags(argc, argv,
+                    {{"--gaussians", true}, {"--chunk", true}, {"--width", true},
+                     {"--depth", true}, {"--device", true}, {"--repeats", true}, {"--help"}});
+  Options o;
+  o.help = flags.has("--help");
+  if (o.help) return o;
+  if (flags.has("--gaussians")) o.counts = parse_counts(flags.value("--gaussians"));
+  o.chunk = flags.integer("--chunk", 1, kMaxCount, o.chunk);
+  o.field.zero_init_heads = false;
+  o.field.width = flags.integer("--width", 1, kMaxCount, o.field.width);
+  o.field.depth = flags.integer("--depth", 1, kMaxCount, o.field.depth);
+  if (o.field.skip_after >= o.field.depth) o.field.skip_after = o.field.depth / 2;
+  o.device = flags.value("--device", o.device);
+  o.repeats = flags.integer("--repeats", 1, kMaxCount, o.repeats);
+  return o;
 }
 
 double median(std::vector<double> v) {
@@ -69,48 +99,25 @@ std::vector<float> random_floats(size_t n, uint64_t seed, float lo, float hi) {
 
 int main(int argc, char** argv) {
   using namespace gs;
-  std::vector<int> counts = {10000, 50000, 100000};
-  int chunk = 16384, repeats = 3;
-  std::string device_spec = "auto";
-  DeformationFieldConfig cfg;
-  cfg.zero_init_heads = false;
+  Options o;
   try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      if (a == "--help") {
-        std::fputs(kUsage, stdout);
-        return 0;
-      }
-      if (i + 1 >= argc) throw UsageError(a + " needs a value (or unknown argument)");
-      const std::string v = argv[++i];
-      if (a == "--gaussians") {
-        counts.clear();
-        size_t start = 0;
-        while (start <= v.size()) {
-          const size_t comma = v.find(',', start);
-          counts.push_back(to_int(a, v.substr(start, comma - start)));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-      } else if (a == "--chunk") chunk = to_int(a, v);
-      else if (a == "--width") cfg.width = to_int(a, v);
-      else if (a == "--depth") cfg.depth = to_int(a, v);
-      else if (a == "--device") device_spec = v;
-      else if (a == "--repeats") repeats = to_int(a, v);
-      else throw UsageError("unknown argument '" + a + "'");
-    }
-    if (cfg.skip_after >= cfg.depth) cfg.skip_after = cfg.depth / 2;
+    o = parse_args(argc, argv);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "bench_deform: %s\n\n%s", e.what(), kUsage);
     return 2;
   }
+  if (o.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const DeformationFieldConfig& cfg = o.field;
   try {
-    const Device dev = resolve_device(device_spec);
+    const Device dev = resolve_device(o.device);
     MemoryAccountant& acc = MemoryAccountant::of(dev.kind);
-    for (int n_int : counts) {
+    for (int n_int : o.counts) {
       const size_t n = size_t(n_int);
       acc.reset_peak();
-      DeformationField<float> field(cfg, dev, n, size_t(chunk));
+      DeformationField<float> field(cfg, dev, n, size_t(o.chunk));
       auto up = [&](const std::vector<float>& h) { return Buffer<float>::from_host(dev, h, MemCategory::other); };
       Buffer<float> means = up(random_floats(n * 3, 1, -1.3f, 1.3f));
       Buffer<float> log_scales = up(random_floats(n * 3, 2, -5.f, -2.f));
@@ -118,7 +125,7 @@ int main(int argc, char** argv) {
       Buffer<float> v_means = up(random_floats(n * 3, 4, -1.f, 1.f));
       Buffer<float> v_ls(dev, n * 3, MemCategory::other), v_q(dev, n * 4, MemCategory::other);
       std::vector<double> fwd, bwd;
-      for (int r = 0; r < repeats + 1; ++r) {
+      for (int r = 0; r < o.repeats + 1; ++r) {
         auto t0 = std::chrono::steady_clock::now();
         field.forward(means.data(), log_scales.data(), quats.data(), n, 0.5f);
         synchronize(dev);

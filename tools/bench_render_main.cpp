@@ -8,8 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +23,8 @@
 #include "rasterizer/sh.h"
 #include "scene/gaussian_cloud.h"
 #include "formats/ply_io.h"
+#include "tools/device_flag.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -48,9 +48,8 @@ constexpr const char* kUsage =
     "  --sh-degree D    use SH up to degree D (default: all the file has)\n"
     "  --help           this text\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using gs::tools::Flags;
+using gs::tools::UsageError;
 
 struct Options {
   std::string ply, cameras, camera, device = "auto";
@@ -58,78 +57,34 @@ struct Options {
   bool antialias = false, help = false;
 };
 
-int parse_int(const std::string& flag, const std::string& v, int lo, int hi) {
-  size_t used = 0;
-  long x = 0;
-  try {
-    x = std::stol(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (v.empty() || used != v.size() || x < lo || x > hi)
-    throw UsageError(flag + " '" + v + "': expected an integer in " + std::to_string(lo) + ".." +
-                     std::to_string(hi));
-  return static_cast<int>(x);
-}
-
 Options parse_args(int argc, char** argv) {
-  const std::map<std::string, bool> known = {
-      {"--ply", true},     {"--cameras", true},  {"--camera", true},   {"--width", true},
-      {"--height", true},  {"--device", true},   {"--repeats", true},  {"--warmup", true},
-      {"--sh-degree", true}, {"--antialias", false}, {"--help", false}};
-  std::map<std::string, std::string> given;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h") arg = "--help";
-    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + arg + "'");
-    std::string value;
-    const size_t eq = arg.find('=');
-    const bool inline_value = eq != std::string::npos;
-    if (inline_value) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    const auto it = known.find(arg);
-    if (it == known.end()) throw UsageError("unknown option '" + arg + "'");
-    if (given.count(arg)) throw UsageError(arg + " is given twice");
-    if (it->second && !inline_value) {
-      if (i + 1 >= argc) throw UsageError(arg + " needs a value");
-      value = argv[++i];
-    } else if (!it->second && inline_value) {
-      throw UsageError(arg + " takes no value");
-    }
-    given[arg] = value;
-  }
+  const Flags flags(argc, argv,
+                    {{"--ply", true}, {"--cameras", true}, {"--camera", true}, {"--width", true},
+                     {"--height", true}, {"--device", true}, {"--repeats", true},
+                     {"--warmup", true}, {"--sh-degree", true}, {"--antialias"}, {"--help"}});
   Options o;
-  o.help = given.count("--help") > 0;
+  o.help = flags.has("--help");
   if (o.help) return o;
-  if (!given.count("--ply") || given["--ply"].empty()) throw UsageError("missing --ply");
-  o.ply = given["--ply"];
-  const bool cams = given.count("--cameras") > 0;
-  const bool size = given.count("--width") || given.count("--height");
+  o.ply = flags.required("--ply");
+  const bool cams = flags.has("--cameras");
+  const bool size = flags.has("--width") || flags.has("--height");
   if (cams == size)
     throw UsageError("give either --cameras FILE or --width W --height H (exactly one of them)");
   if (cams) {
-    o.cameras = given["--cameras"];
-    if (given.count("--camera")) o.camera = given["--camera"];
+    o.cameras = flags.value("--cameras");
+    o.camera = flags.value("--camera");
   } else {
-    if (!given.count("--width") || !given.count("--height"))
+    if (!flags.has("--width") || !flags.has("--height"))
       throw UsageError("--width and --height go together");
-    if (given.count("--camera")) throw UsageError("--camera needs --cameras");
-    o.width = parse_int("--width", given["--width"], 1, 32768);
-    o.height = parse_int("--height", given["--height"], 1, 32768);
+    if (flags.has("--camera")) throw UsageError("--camera needs --cameras");
+    o.width = flags.integer("--width", 1, 32768, 0);
+    o.height = flags.integer("--height", 1, 32768, 0);
   }
-  if (given.count("--device")) o.device = given["--device"];
-  const std::string& d = o.device;
-  if (!(d == "auto" || d == "cpu" || d == "cuda" ||
-        (d.rfind("cuda:", 0) == 0 && d.size() > 5 &&
-         d.find_first_not_of("0123456789", 5) == std::string::npos)))
-    throw UsageError("--device '" + d + "': expected auto, cpu, cuda or cuda:N");
-  if (given.count("--repeats")) o.repeats = parse_int("--repeats", given["--repeats"], 1, 100000);
-  if (given.count("--warmup")) o.warmup = parse_int("--warmup", given["--warmup"], 0, 100000);
-  if (given.count("--sh-degree"))
-    o.sh_degree = parse_int("--sh-degree", given["--sh-degree"], 0, 3);
-  o.antialias = given.count("--antialias") > 0;
+  o.device = gs::tools::device_flag(flags);
+  o.repeats = flags.integer("--repeats", 1, 100000, o.repeats);
+  o.warmup = flags.integer("--warmup", 0, 100000, o.warmup);
+  o.sh_degree = flags.integer("--sh-degree", 0, 3, o.sh_degree);
+  o.antialias = flags.has("--antialias");
   return o;
 }
 

@@ -4,10 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,6 +20,8 @@
 #include "rasterizer/sh.h"
 #include "scene/gaussian_cloud.h"
 #include "formats/ply_io.h"
+#include "tools/device_flag.h"
+#include "tools/flags.h"
 
 namespace fs = std::filesystem;
 
@@ -45,9 +45,8 @@ constexpr const char* kUsage =
     "\n"
     "exit codes: 0 ok, 1 runtime error (bad input file, device, memory), 2 usage error\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using gs::tools::Flags;
+using gs::tools::UsageError;
 
 struct Options {
   std::string ply, cameras, out, device = "auto";
@@ -57,6 +56,7 @@ struct Options {
   bool help = false;
 };
 
+// "black", "white" or R,G,B; the message quotes the whole value so the bad part is in context.
 void parse_background(const std::string& v, float out[3]) {
   if (v == "black" || v == "white") {
     out[0] = out[1] = out[2] = v == "white" ? 1.f : 0.f;
@@ -68,86 +68,29 @@ void parse_background(const std::string& v, float out[3]) {
     if ((i < 2) != (comma != std::string::npos))
       throw UsageError("--background '" + v + "': expected three numbers R,G,B in [0,1]");
     const std::string part = v.substr(start, i < 2 ? comma - start : std::string::npos);
-    size_t used = 0;
-    float x = 0;
     try {
-      x = std::stof(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (part.empty() || used != part.size() || !std::isfinite(x) || x < 0 || x > 1)
+      out[i] = static_cast<float>(gs::tools::parse_number("--background", part, 0, 1));
+    } catch (const UsageError&) {
       throw UsageError("--background '" + v + "': '" + part + "' is not a number in [0,1]");
-    out[i] = x;
+    }
     start = comma + 1;
   }
 }
 
-int parse_int(const std::string& flag, const std::string& v, int lo, int hi) {
-  size_t used = 0;
-  long x = 0;
-  try {
-    x = std::stol(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (v.empty() || used != v.size() || x < lo || x > hi)
-    throw UsageError(flag + " '" + v + "': expected an integer in " + std::to_string(lo) + ".." +
-                     std::to_string(hi));
-  return static_cast<int>(x);
-}
-
-void check_device_spec(const std::string& v) {
-  if (v == "auto" || v == "cpu" || v == "cuda") return;
-  if (v.rfind("cuda:", 0) == 0 && v.size() > 5 &&
-      v.find_first_not_of("0123456789", 5) == std::string::npos)
-    return;
-  throw UsageError("--device '" + v + "': expected auto, cpu, cuda or cuda:N");
-}
-
 Options parse_args(int argc, char** argv) {
-  // Flags that take a value; the rest are switches.
-  const std::map<std::string, bool> known = {
-      {"--ply", true},        {"--cameras", true},    {"--out", true},
-      {"--device", true},     {"--background", true}, {"--sh-degree", true},
-      {"--antialias", false}, {"--help", false}};
-  std::map<std::string, std::string> given;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h") arg = "--help";
-    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + arg + "'");
-    std::string value;
-    const size_t eq = arg.find('=');
-    const bool inline_value = eq != std::string::npos;
-    if (inline_value) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    const auto it = known.find(arg);
-    if (it == known.end()) throw UsageError("unknown option '" + arg + "'");
-    if (given.count(arg)) throw UsageError(arg + " is given twice");
-    if (it->second && !inline_value) {
-      if (i + 1 >= argc) throw UsageError(arg + " needs a value");
-      value = argv[++i];
-    } else if (!it->second && inline_value) {
-      throw UsageError(arg + " takes no value");
-    }
-    given[arg] = value;
-  }
+  const Flags flags(argc, argv,
+                    {{"--ply", true}, {"--cameras", true}, {"--out", true}, {"--device", true},
+                     {"--background", true}, {"--sh-degree", true}, {"--antialias"}, {"--help"}});
   Options o;
-  o.help = given.count("--help") > 0;
+  o.help = flags.has("--help");
   if (o.help) return o;
-  for (const char* required : {"--ply", "--cameras", "--out"}) {
-    if (!given.count(required)) throw UsageError(std::string("missing ") + required);
-    if (given[required].empty()) throw UsageError(std::string(required) + " is empty");
-  }
-  o.ply = given["--ply"];
-  o.cameras = given["--cameras"];
-  o.out = given["--out"];
-  if (given.count("--device")) o.device = given["--device"];
-  check_device_spec(o.device);
-  if (given.count("--background")) parse_background(given["--background"], o.background);
-  o.antialias = given.count("--antialias") > 0;
-  if (given.count("--sh-degree")) o.sh_degree = parse_int("--sh-degree", given["--sh-degree"], 0, 3);
+  o.ply = flags.required("--ply");
+  o.cameras = flags.required("--cameras");
+  o.out = flags.required("--out");
+  o.device = gs::tools::device_flag(flags);
+  if (flags.has("--background")) parse_background(flags.value("--background"), o.background);
+  o.antialias = flags.has("--antialias");
+  o.sh_degree = flags.integer("--sh-degree", 0, 3, o.sh_degree);
   return o;
 }
 

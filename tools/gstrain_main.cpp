@@ -3,8 +3,6 @@
 // does not fit the budget.
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "core/logging.h"
 #include "budget/budget_planner.h"
 #include "config/config.h"
+#include "tools/flags.h"
 #include "trainer/trainer.h"
 
 namespace {
@@ -41,64 +40,41 @@ const char* kUsage =
     "              checkpoint is kept), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM\n"
     "              (a checkpoint was saved; continue with --resume)\n";
 
+using gs::tools::Flags;
+using gs::tools::UsageError;
+
 struct Args {
   std::string config;
   std::vector<std::string> overrides;
-  bool plan = false, json = false, resume = false, no_progress = false;
+  bool help = false, plan = false, json = false, resume = false, no_progress = false;
   int stop_after = 0;
   std::string device, data, out;
 };
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "gstrain: %s\n\n%s", msg.c_str(), kUsage);
-  std::exit(kExitUsage);
-}
-
 Args parse_args(int argc, char** argv) {
+  const Flags flags(argc, argv,
+                    {{"--config", true}, {"--set", true, /*repeatable=*/true}, {"--plan"},
+                     {"--json"}, {"--device", true}, {"--data", true}, {"--out", true},
+                     {"--resume"}, {"--stop-after", true}, {"--no-progress"}, {"--help"}});
   Args a;
-  auto value = [&](int& i) -> std::string {
-    if (i + 1 >= argc) usage_error(std::string(argv[i]) + " needs a value");
-    return argv[++i];
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else if (arg == "--config") {
-      a.config = value(i);
-    } else if (arg == "--set") {
-      const std::string kv = value(i);
-      if (kv.find('=') == std::string::npos || kv.front() == '=')
-        usage_error("--set expects KEY=VALUE, got '" + kv + "'");
-      a.overrides.push_back(kv);
-    } else if (arg == "--plan") {
-      a.plan = true;
-    } else if (arg == "--json") {
-      a.json = true;
-    } else if (arg == "--resume") {
-      a.resume = true;
-    } else if (arg == "--stop-after") {
-      const std::string v = value(i);
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 1 || n > 100000000)
-        usage_error("--stop-after expects a step number >= 1, got '" + v + "'");
-      a.stop_after = int(n);
-    } else if (arg == "--no-progress") {
-      a.no_progress = true;
-    } else if (arg == "--device") {
-      a.device = value(i);
-    } else if (arg == "--data") {
-      a.data = value(i);
-    } else if (arg == "--out") {
-      a.out = value(i);
-    } else {
-      usage_error("unknown argument '" + arg + "'");
-    }
+  a.help = flags.has("--help");
+  if (a.help) return a;
+  a.config = flags.required("--config");
+  for (const std::string& kv : flags.values("--set")) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=')
+      throw UsageError("--set expects KEY=VALUE, got '" + kv + "'");
+    a.overrides.push_back(kv);
   }
-  if (a.config.empty()) usage_error("--config is required");
-  if (a.json && !a.plan) usage_error("--json goes with --plan");
+  a.plan = flags.has("--plan");
+  a.json = flags.has("--json");
+  if (a.json && !a.plan) throw UsageError("--json goes with --plan");
+  a.resume = flags.has("--resume");
+  a.stop_after = flags.integer("--stop-after", 1, 100000000, 0);
+  a.no_progress = flags.has("--no-progress");
+  // Empty means "the config's": run() only overrides what was given.
+  a.device = flags.value("--device");
+  a.data = flags.value("--data");
+  a.out = flags.value("--out");
   return a;
 }
 
@@ -160,7 +136,17 @@ int report(const gs::Error& e, int exit_code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Args args = parse_args(argc, argv);
+  Args args;
+  try {
+    args = parse_args(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "gstrain: %s\n\n%s", e.what(), kUsage);
+    return kExitUsage;
+  }
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   try {
     return run(args);
   } catch (const gs::PlanDoesNotFit& e) {
