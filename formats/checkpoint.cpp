@@ -1,6 +1,6 @@
 // Checkpoint file format (little-endian): "GSCKPT02", u64 header length, JSON header, then per
 // node and group the params, Adam m and Adam v rows (count × row floats each), then the three
-// statistics arrays (count floats each), then each named tensor (its floats), then "GSEND002"
+// statistics arrays (count floats each) and, for tagged nodes, the int32 tags, then each named tensor (its floats), then "GSEND002"
 // and the CRC-32 (zlib) of every byte before the end marker, as u32. Version 1 files ("GSCKPT01"
 // ... "GSEND001", no checksum) still load, with a warning.
 #include "formats/checkpoint.h"
@@ -69,7 +69,8 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
   header["trainer_state"] = trainer_state;
   for (const GaussianModel* m : nodes)
     header["nodes"].push_back(
-        {{"name", m->name()}, {"sh_degree", m->sh_degree()}, {"count", m->count()}});
+        {{"name", m->name()}, {"sh_degree", m->sh_degree()}, {"count", m->count()},
+         {"tagged", m->tagged()}});
   for (const CheckpointTensor& t : tensors)
     header["tensors"].push_back({{"name", t.name}, {"count", t.buffer->size()}});
   const std::string text = header.dump();
@@ -93,6 +94,7 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
             w.bytes(a.absgrad_accum, n * 4);
             w.bytes(a.grad_count, n * 4);
             w.bytes(a.max_radius, n * 4);
+          if (a.tags) w.bytes(a.tags, n * 4);
           },
           false, n);
     }
@@ -143,6 +145,10 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
                         "' at SH " + std::to_string(degree) + ", the config has '" + m->name() +
                         "' at SH " + std::to_string(m->sh_degree()),
                     "resume with the config the run was started with");
+    if (s.value("tagged", false) != m->tagged())
+      throw IoError("checkpoint '" + path + "': node '" + name + "' " +
+                        (m->tagged() ? "has no instance tags" : "has unexpected instance tags"),
+                    "resume with the config the run was started with");
     if (n > m->capacity())
       throw IoError("checkpoint '" + path + "': node '" + name + "' has " + std::to_string(n) +
                         " Gaussians, more than its planned capacity " +
@@ -159,6 +165,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
           r.exact(a.absgrad_accum, n * 4, "statistics");
           r.exact(a.grad_count, n * 4, "statistics");
           r.exact(a.max_radius, n * 4, "statistics");
+          if (a.tags) r.exact(a.tags, n * 4, "instance tags");
         },
         true, std::max(n, m->count()));
     m->set_count(n);

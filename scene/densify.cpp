@@ -42,6 +42,7 @@ void copy_row(ModelHostArrays& a, int sh_degree, size_t dst, size_t src, bool fr
       std::copy(a.adam_v[g] + src * row, a.adam_v[g] + (src + 1) * row, a.adam_v[g] + dst * row);
     }
   }
+  if (a.tags) a.tags[dst] = a.tags[src];
 }
 
 // Keeps rows whose `keep` flag is set, in order, packed from row 0. Returns the new count.
@@ -143,6 +144,7 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
           return t;
         }();
         std::vector<float> staged;  // rows of all groups concatenated
+        std::vector<int32_t> staged_tags;  // tagged models: the staged rows' tags
         std::vector<size_t> split_sources;
         std::normal_distribution<float> normal(0.f, 1.f);
         auto stage_copy = [&](size_t src) {
@@ -150,6 +152,7 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
             const size_t row = group_row_floats(GaussianParam(g), d);
             staged.insert(staged.end(), a.params[g] + src * row, a.params[g] + (src + 1) * row);
           }
+          if (a.tags) staged_tags.push_back(a.tags[src]);
         };
         for (const auto& c : cand) {
           const size_t i = c.second;
@@ -189,6 +192,7 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
             std::fill(a.adam_v[g] + w * row, a.adam_v[g] + (w + 1) * row, 0.0f);
             src += row;
           }
+          if (a.tags) a.tags[w] = staged_tags[k];
         }
         new_count = w;
         reset_stats(a, std::max(n, new_count));
@@ -217,6 +221,28 @@ size_t prune_lowest_opacity(GaussianModel& model, double fraction) {
         for (size_t k = 0; k < remove; ++k) keep[order[k]] = 0;
         new_count = compact(a, model.sh_degree(), keep);
         reset_stats(a, n);
+      },
+      true, n);
+  model.set_count(new_count);
+  return n - new_count;
+}
+
+size_t prune_where(GaussianModel& model,
+                   const std::function<bool(const ModelHostArrays&, size_t)>& remove,
+                   size_t min_keep) {
+  const size_t n = model.count();
+  size_t new_count = n;
+  model.with_host_arrays(
+      [&](ModelHostArrays& a) {
+        std::vector<uint8_t> keep(n, 1);
+        size_t kept = n;
+        for (size_t i = 0; i < n && kept > min_keep; ++i)
+          if (remove(a, i)) {
+            keep[i] = 0;
+            --kept;
+          }
+        if (kept == n) return;
+        new_count = compact(a, model.sh_degree(), keep);
       },
       true, n);
   model.set_count(new_count);

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <random>
 
 #include "scene/gaussian_model.h"
@@ -42,6 +43,13 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& set
 // Removes the `fraction` of Gaussians with the lowest opacity (recovery from a refused
 // allocation). Returns how many were removed.
 size_t prune_lowest_opacity(GaussianModel& model, double fraction);
+
+// Removes the Gaussians for which `remove(arrays, row)` holds (e.g. a rigid node's Gaussians
+// that left their box), in order, never below `min_keep`. Statistics are kept. Returns how
+// many were removed.
+size_t prune_where(GaussianModel& model,
+                   const std::function<bool(const ModelHostArrays&, size_t)>& remove,
+                   size_t min_keep);
 
 // Clamps every opacity to at most `max_opacity` and zeroes the opacity group's Adam moments.
 void reset_opacity(GaussianModel& model, float max_opacity = 0.01f);

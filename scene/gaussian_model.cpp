@@ -34,8 +34,12 @@ size_t group_row_floats(GaussianParam g, int sh_degree) {
 }
 
 GaussianModel::GaussianModel(std::string name, const Device& device, int sh_degree,
-                             size_t capacity)
-    : name_(std::move(name)), device_(device), sh_degree_(sh_degree), capacity_(capacity) {
+                             size_t capacity, bool tagged)
+    : name_(std::move(name)),
+      device_(device),
+      sh_degree_(sh_degree),
+      capacity_(capacity),
+      tagged_(tagged) {
   GS_CHECK(sh_degree >= 0 && sh_degree <= 3, "SH degree must be 0..3");
   for (int g = 0; g < kNumGaussianParams; ++g) {
     const size_t n = capacity * group_row_floats(GaussianParam(g), sh_degree);
@@ -46,6 +50,7 @@ GaussianModel::GaussianModel(std::string name, const Device& device, int sh_degr
   absgrad_accum_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
   grad_count_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
   max_radius_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
+  if (tagged_) tags_ = Buffer<int32_t>::zeros(device, capacity, MemCategory::params);
 }
 
 void GaussianModel::set_count(size_t n) {
@@ -77,6 +82,7 @@ void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>
     a.absgrad_accum = absgrad_accum_.data();
     a.grad_count = grad_count_.data();
     a.max_radius = max_radius_.data();
+    a.tags = tagged_ ? tags_.data() : nullptr;
     a.rows = capacity_;
     fn(a);
     return;
@@ -98,6 +104,8 @@ void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>
   a.absgrad_accum = acc.data();
   a.grad_count = cnt.data();
   a.max_radius = rad.data();
+  std::vector<int32_t> tag = tagged_ ? tags_.to_host(a.rows) : std::vector<int32_t>();
+  a.tags = tagged_ ? tag.data() : nullptr;
   fn(a);
   if (!write_back) return;
   for (int g = 0; g < kNumGaussianParams; ++g) {
@@ -108,6 +116,7 @@ void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>
   absgrad_accum_.upload_prefix(acc);
   grad_count_.upload_prefix(cnt);
   max_radius_.upload_prefix(rad);
+  if (tagged_) tags_.upload_prefix(tag);
 }
 
 void GaussianModel::load_cloud(const GaussianCloud& cloud) {
@@ -149,6 +158,21 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
   count_ = n;
 }
 
+void GaussianModel::load_cloud(const GaussianCloud& cloud, const std::vector<int32_t>& tags) {
+  GS_CHECK(tagged_, "node '" + name_ + "' keeps no tags");
+  GS_CHECK(tags.size() == cloud.size(), "one tag per initial Gaussian of node '" + name_ + "'");
+  load_cloud(cloud);
+  with_host_arrays([&](ModelHostArrays& a) { std::copy(tags.begin(), tags.end(), a.tags); },
+                   true, tags.size());
+}
+
+std::vector<int32_t> GaussianModel::tags_to_host() const {
+  if (!tagged_) return {};
+  std::vector<int32_t> t(count_);
+  copy_bytes(Device::cpu(), t.data(), device_, tags_.data(), count_ * sizeof(int32_t));
+  return t;
+}
+
 GaussianCloud GaussianModel::to_cloud() const {
   GaussianCloud c;
   c.resize(count_, sh_degree_);
@@ -165,7 +189,7 @@ GaussianCloud GaussianModel::to_cloud() const {
 }
 
 size_t GaussianModel::allocated_bytes() const {
-  size_t b = absgrad_accum_.bytes() + grad_count_.bytes() + max_radius_.bytes();
+  size_t b = absgrad_accum_.bytes() + grad_count_.bytes() + max_radius_.bytes() + tags_.bytes();
   for (int g = 0; g < kNumGaussianParams; ++g) b += params_[g].bytes() + m_[g].bytes() + v_[g].bytes();
   return b;
 }

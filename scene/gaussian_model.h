@@ -31,12 +31,16 @@ struct ModelHostArrays {
   float* absgrad_accum = nullptr;  // Σ over views of |AbsGrad| (norm of the 2-vector)
   float* grad_count = nullptr;     // views in which the Gaussian was visible
   float* max_radius = nullptr;     // largest screen radius seen (pixels)
+  int32_t* tags = nullptr;         // tagged models only: a per-Gaussian integer (the instance of
+                                   // a rigid node's Gaussian) that moves with its row
   size_t rows = 0;                 // rows every array holds (≥ count; capacity on the CPU)
 };
 
 class GaussianModel {
  public:
-  GaussianModel(std::string name, const Device& device, int sh_degree, size_t capacity);
+  // `tagged`: the model keeps a per-Gaussian integer tag (ModelHostArrays::tags).
+  GaussianModel(std::string name, const Device& device, int sh_degree, size_t capacity,
+                bool tagged = false);
 
   const std::string& name() const { return name_; }
   const Device& device() const { return device_; }
@@ -52,6 +56,8 @@ class GaussianModel {
   float* absgrad_accum() { return absgrad_accum_.data(); }
   float* grad_count() { return grad_count_.data(); }
   float* max_radius() { return max_radius_.data(); }
+  bool tagged() const { return tagged_; }
+  const int32_t* tags() const { return tags_.data(); }
 
   // Rasterizer inputs for the first count() Gaussians with the given colours.
   GaussianInputs inputs(const float* colors) const;
@@ -65,6 +71,9 @@ class GaussianModel {
   // Replaces the Gaussians (and zeroes optimizer state and statistics). Throws when the cloud
   // has more Gaussians than the capacity; the caller subsamples first.
   void load_cloud(const GaussianCloud& cloud);
+  // Same, with the tags of a tagged model (one per Gaussian of the cloud).
+  void load_cloud(const GaussianCloud& cloud, const std::vector<int32_t>& tags);
+  std::vector<int32_t> tags_to_host() const;
   GaussianCloud to_cloud() const;
 
   // Bytes held for the whole capacity (params + Adam moments + densification statistics).
@@ -78,6 +87,8 @@ class GaussianModel {
   size_t count_ = 0;
   std::array<Buffer<float>, kNumGaussianParams> params_, m_, v_;
   Buffer<float> absgrad_accum_, grad_count_, max_radius_;
+  bool tagged_ = false;
+  Buffer<int32_t> tags_;
 };
 
 }  // namespace gs
