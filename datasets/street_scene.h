@@ -28,6 +28,8 @@ struct StreetOptions {
   int test_every = 10;              // frames 0-based k·N (k ≥ 1) of the range are held out, every
                                     // camera of them; 0 = none (drivestudio's test_image_stride)
   bool load_images = true;          // false: cameras, LiDAR and instances only (plans, tools)
+  bool load_masks = true;           // sky and dynamic masks, when the files exist (needs
+                                    // load_images)
   bool load_lidar = true;
   size_t max_lidar_points = 0;      // > 0: keep at most this many points per sweep (every k-th)
 };
