@@ -69,8 +69,10 @@ InstanceClass parse_class(const json& entry, const std::string& file, const std:
   if (name == "Vehicle") return InstanceClass::vehicle;
   if (name == "Pedestrian") return InstanceClass::pedestrian;
   if (name == "Cyclist") return InstanceClass::cyclist;
-  throw_field_error(file, parent + ".class_name", "unknown class '" + name + "'",
-                    "the accepted classes are Vehicle, Pedestrian and Cyclist");
+  throw_field_error(file, parent + ".class_name",
+                    "unknown class '" + name + "' (accepted: Vehicle, Pedestrian and Cyclist)",
+                    "drivestudio's Waymo export writes only these three; map other classes to "
+                    "one of them or leave those objects out");
 }
 
 // obj_to_world[i]: 4 rows of 4 numbers, or 16 numbers (drivestudio reshapes either), rigid.
