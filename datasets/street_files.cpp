@@ -1,5 +1,7 @@
 // The plain files of the street layout: pose and intrinsics text files, LiDAR .bin sweeps, and
 // the small 4×4 algebra the loader composes poses with.
+#include "datasets/street_files.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -10,7 +12,6 @@
 #include <sstream>
 
 #include "core/errors.h"
-#include "datasets/street_files.h"
 
 namespace gs {
 namespace fs = std::filesystem;
@@ -113,9 +114,9 @@ std::vector<double> read_numbers(const std::string& path, const char* what) {
 Matrix4d read_pose_file(const std::string& path) {
   const std::vector<double> v = read_numbers(path, "pose file");
   if (v.size() != 16)
-    throw IoError(path + ": expected 16 numbers (a 4×4 matrix, row-major), found " +
-                      std::to_string(v.size()),
-                  "write the matrix as 4 rows of 4 numbers");
+    throw IoError(
+        path + ": expected 16 numbers (a 4×4 matrix, row-major), found " + std::to_string(v.size()),
+        "write the matrix as 4 rows of 4 numbers");
   Matrix4d m{};
   std::copy(v.begin(), v.end(), m.begin());
   const std::string problem = rigid_problem(m);
@@ -163,8 +164,8 @@ LidarSweep read_lidar_sweep(const std::string& path, const Matrix4d& vehicle_to_
 
   // Every k-th row rather than the first max_points: a sweep is stored laser by laser, so a
   // prefix would keep one part of the scene only.
-  const size_t stride = (max_points > 0 && rows > max_points) ? (rows + max_points - 1) / max_points
-                                                              : 1;
+  const size_t stride =
+      (max_points > 0 && rows > max_points) ? (rows + max_points - 1) / max_points : 1;
   LidarSweep sweep;
   sweep.origins.reserve(3 * (rows / stride + 1));
   sweep.points.reserve(3 * (rows / stride + 1));

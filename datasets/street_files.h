@@ -51,8 +51,8 @@ LidarSweep read_lidar_sweep(const std::string& path, const Matrix4d& vehicle_to_
 // those annotated in the selected range [start, start + frames), poses mapped by
 // `world_from_log` (the inverse of the first selected ego pose), ordered by id.
 std::vector<StreetInstance> read_street_instances(const std::string& info_path,
-                                                  const std::string& frames_path,
-                                                  int total_frames, int start, int frames,
+                                                  const std::string& frames_path, int total_frames,
+                                                  int start, int frames,
                                                   const Matrix4d& world_from_log);
 
 // Mask files (sky, dynamic), each read as grey (its first channel), thresholded at 128 to

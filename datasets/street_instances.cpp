@@ -26,7 +26,9 @@ namespace {
 
 constexpr const char* kSchemaHint = "see docs/street_format.md for the instance files' schema";
 
-std::string quoted(const std::string& key) { return "\"" + key + "\""; }
+std::string quoted(const std::string& key) {
+  return "\"" + key + "\"";
+}
 std::string indexed(const std::string& field, size_t i) {
   return field + "[" + std::to_string(i) + "]";
 }
@@ -43,12 +45,13 @@ bool as_index(const json& v, long long* out) {
 // The key of an instance or a frame: a non-negative integer written as a string.
 long long key_index(const std::string& key, const std::string& file, const char* what) {
   long long v = -1;
-  const bool digits = !key.empty() && key.size() < 10 &&
-                      std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      !key.empty() && key.size() < 10 &&
+      std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (digits) v = std::stoll(key);
   if (v < 0)
-    throw_field_error(file, quoted(key), std::string("the key must be ") + what +
-                                             " (a non-negative integer)",
+    throw_field_error(file, quoted(key),
+                      std::string("the key must be ") + what + " (a non-negative integer)",
                       kSchemaHint);
   return v;
 }
@@ -56,8 +59,7 @@ long long key_index(const std::string& key, const std::string& file, const char*
 const json& member_array(const json& object, const char* key, const std::string& file,
                          const std::string& parent) {
   const auto it = object.find(key);
-  if (it == object.end())
-    throw_field_error(file, parent + "." + key, "missing", kSchemaHint);
+  if (it == object.end()) throw_field_error(file, parent + "." + key, "missing", kSchemaHint);
   if (!it->is_array())
     throw_field_error(file, parent + "." + key, "expected an array, got " + it->dump(),
                       kSchemaHint);
@@ -93,7 +95,9 @@ Matrix4d parse_pose(const json& m, const std::string& file, const std::string& f
       }
     }
   }
-  if (!ok) throw_field_error(file, field, "expected a 4×4 array", "write the box→world pose as 4 rows of 4 numbers");
+  if (!ok)
+    throw_field_error(file, field, "expected a 4×4 array",
+                      "write the box→world pose as 4 rows of 4 numbers");
   const std::string problem = rigid_problem(out);
   if (!problem.empty())
     throw_field_error(file, field, "not a rigid transform: " + problem,
@@ -109,8 +113,8 @@ std::array<float, 3> parse_size(const json& s, const std::string& file, const st
     if (ok) out[k] = s[k].get<float>();
   }
   if (!ok)
-    throw_field_error(file, field, "expected 3 positive numbers (length, width, height), got " +
-                                       s.dump(),
+    throw_field_error(file, field,
+                      "expected 3 positive numbers (length, width, height), got " + s.dump(),
                       "box sizes are in metres");
   return out;
 }
@@ -165,7 +169,8 @@ ParsedInstance parse_instance(const std::string& key, const json& entry, const s
     if (!seen.insert(f).second)
       throw_field_error(file, field, "frame " + std::to_string(f) + " is annotated twice",
                         "one annotation per frame and instance");
-    inst.annotations.push_back({static_cast<int>(f), parse_pose(poses[i], file, indexed(fa + ".obj_to_world", i)),
+    inst.annotations.push_back({static_cast<int>(f),
+                                parse_pose(poses[i], file, indexed(fa + ".obj_to_world", i)),
                                 parse_size(sizes[i], file, indexed(fa + ".box_size", i))});
   }
   return inst;
@@ -199,8 +204,8 @@ void check_frame_instances(const std::string& frames_path, const std::string& in
                             std::to_string(total_frames - 1),
                         "frames are counted by the files in ego_pose/");
     if (!ids.is_array())
-      throw_field_error(frames_path, quoted(key), "expected an array of instance ids, got " + ids.dump(),
-                        kSchemaHint);
+      throw_field_error(frames_path, quoted(key),
+                        "expected an array of instance ids, got " + ids.dump(), kSchemaHint);
     std::set<int>& here = listed[static_cast<int>(frame)];
     for (size_t i = 0; i < ids.size(); ++i) {
       const std::string field = indexed(quoted(key), i);
@@ -232,8 +237,8 @@ void check_frame_instances(const std::string& frames_path, const std::string& in
 }  // namespace
 
 std::vector<StreetInstance> read_street_instances(const std::string& info_path,
-                                                  const std::string& frames_path,
-                                                  int total_frames, int start, int frames,
+                                                  const std::string& frames_path, int total_frames,
+                                                  int start, int frames,
                                                   const Matrix4d& world_from_log) {
   const json info = read_json_file(info_path);
   if (!info.is_object())

@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string size_text(int w, int h) { return std::to_string(w) + "x" + std::to_string(h); }
+std::string size_text(int w, int h) {
+  return std::to_string(w) + "x" + std::to_string(h);
+}
 
 // Binary masks survive resampling as 0/255 only if they are re-thresholded afterwards.
 constexpr uint8_t kMaskThreshold = 128;

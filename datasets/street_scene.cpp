@@ -2,6 +2,8 @@
 // our world (the first selected vehicle frame) and camera axes (OpenCV), with their images,
 // masks, LiDAR sweeps and instance boxes. The per-file parsing is in street_files.cpp,
 // street_instances.cpp and street_masks.cpp.
+#include "datasets/street_scene.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,7 +14,6 @@
 #include "core/logging.h"
 #include "datasets/host_image_reader.h"
 #include "datasets/street_files.h"
-#include "datasets/street_scene.h"
 #include "datasets/view_images.h"
 
 namespace gs {
@@ -63,9 +64,9 @@ std::pair<int, int> select_frames(const StreetOptions& o, int total) {
                           " does not exist: " + frames_text(total),
                       "choose a start frame inside the scene");
   if (end >= total)
-    throw ConfigError("data.end_frame: frame " + std::to_string(end) + " does not exist: " +
-                          frames_text(total),
-                      "choose an end frame inside the scene, or -1 for its last frame");
+    throw ConfigError(
+        "data.end_frame: frame " + std::to_string(end) + " does not exist: " + frames_text(total),
+        "choose an end frame inside the scene, or -1 for its last frame");
   if (o.start_frame > end)
     throw ConfigError("data.start_frame (" + std::to_string(o.start_frame) +
                           ") is after data.end_frame (" + std::to_string(end) + ")",
@@ -118,8 +119,7 @@ int scaled(int size, int downscale) {
 
 // The view of `cam` at frame `t` (index f of the range) and the request to read its image.
 StreetView make_view(const fs::path& root, const StreetCamera& cam, int t, int f, int frames,
-                     const Matrix4d& ego_to_world, const StreetOptions& o,
-                     ImageRequest* request) {
+                     const Matrix4d& ego_to_world, const StreetOptions& o, ImageRequest* request) {
   StreetView sv;
   sv.frame = f;
   sv.camera_id = cam.id;
@@ -188,7 +188,8 @@ void set_bounds(StreetScene& s) {
   std::array<double, 3> lo{HUGE_VAL, HUGE_VAL, HUGE_VAL}, hi{-HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
   auto add = [&](float x, float y, float z) {
     const float p[3] = {x, y, z};
-    for (int k = 0; k < 3; ++k) lo[k] = std::min<double>(lo[k], p[k]), hi[k] = std::max<double>(hi[k], p[k]);
+    for (int k = 0; k < 3; ++k)
+      lo[k] = std::min<double>(lo[k], p[k]), hi[k] = std::max<double>(hi[k], p[k]);
   };
   for (const LidarSweep& sweep : s.lidar)
     for (size_t i = 0; i + 2 < sweep.points.size(); i += 3)
@@ -235,9 +236,8 @@ int count_street_frames(const std::string& path) {
   int count = 0;
   for (const auto& entry : fs::directory_iterator(poses, ec)) {
     const std::string stem = entry.path().stem().string();
-    const bool numbered = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    const bool numbered = !stem.empty() && std::all_of(stem.begin(), stem.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
     if (numbered && entry.path().extension() == ".txt") ++count;
   }
   return count;
@@ -265,9 +265,9 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
       rigid_inverse(read_pose_file((root / "ego_pose" / (frame_stem(start) + ".txt")).string()));
   std::vector<Matrix4d> ego_to_world(s.frames, kIdentity);
   for (int f = 1; f < s.frames; ++f)
-    ego_to_world[f] = multiply(
-        world_from_log,
-        read_pose_file((root / "ego_pose" / (frame_stem(start + f) + ".txt")).string()));
+    ego_to_world[f] =
+        multiply(world_from_log,
+                 read_pose_file((root / "ego_pose" / (frame_stem(start + f) + ".txt")).string()));
   for (const Matrix4d& m : ego_to_world) s.ego_to_world.push_back(to_float(m));
 
   std::vector<StreetCamera> cameras;
@@ -298,9 +298,9 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
   if (options.load_lidar) {
     if (fs::is_directory(root / "lidar", ec)) {
       for (int f = 0; f < s.frames; ++f)
-        s.lidar.push_back(read_lidar_sweep(
-            (root / "lidar" / (frame_stem(start + f) + ".bin")).string(), ego_to_world[f],
-            options.max_lidar_points));
+        s.lidar.push_back(
+            read_lidar_sweep((root / "lidar" / (frame_stem(start + f) + ".bin")).string(),
+                             ego_to_world[f], options.max_lidar_points));
     } else {
       log_warn(path, ": no lidar/ folder; training without LiDAR (scene radius from the cameras)");
     }
@@ -308,8 +308,8 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
   const fs::path instances = root / "instances";
   if (fs::is_directory(instances, ec))
     s.instances = read_street_instances((instances / "instances_info.json").string(),
-                                        (instances / "frame_instances.json").string(), total,
-                                        start, s.frames, world_from_log);
+                                        (instances / "frame_instances.json").string(), total, start,
+                                        s.frames, world_from_log);
   set_bounds(s);
 
   const double seconds =

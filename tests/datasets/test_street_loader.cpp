@@ -13,8 +13,8 @@
 
 using namespace gs;
 using namespace gs::test;
-using nlohmann::json;
 using Catch::Matchers::Contains;
+using nlohmann::json;
 
 namespace {
 
@@ -22,8 +22,8 @@ using Mat4 = std::array<double, 16>;
 using Vec3 = std::array<double, 3>;
 
 constexpr int kFrames = 4, kWidth = 16, kHeight = 12;
-constexpr double kYaw = 0.3;                              // the vehicle's heading in the log
-const Vec3 kStart{1000, -500, 30};                        // its position at frame 0, in the log
+constexpr double kYaw = 0.3;                             // the vehicle's heading in the log
+const Vec3 kStart{1000, -500, 30};                       // its position at frame 0, in the log
 const Vec3 kFrontCam{1.5, 0, 2}, kLeftCam{1.4, 0.3, 2};  // camera positions on the vehicle
 
 Mat4 pose(double yaw, const Vec3& t) {
@@ -47,11 +47,13 @@ Vec3 map_point(const Mat4& m, const Vec3& p) {
 
 // The vehicle at frame t in the log: 2 m per frame along its heading.
 Mat4 ego_in_log(int t) {
-  return pose(kYaw, {kStart[0] + 2 * t * std::cos(kYaw), kStart[1] + 2 * t * std::sin(kYaw),
-                     kStart[2]});
+  return pose(kYaw,
+              {kStart[0] + 2 * t * std::cos(kYaw), kStart[1] + 2 * t * std::sin(kYaw), kStart[2]});
 }
 // …and in our world when frame `start` is the first selected one: straight ahead along x.
-Mat4 ego_in_world(int t, int start = 0) { return pose(0, {2.0 * (t - start), 0, 0}); }
+Mat4 ego_in_world(int t, int start = 0) {
+  return pose(0, {2.0 * (t - start), 0, 0});
+}
 
 std::string matrix_text(const Mat4& m) {
   std::string s;
@@ -82,13 +84,17 @@ void write_floats(const std::string& path, const std::vector<float>& v) {
 }
 
 // LiDAR points of frame t in its vehicle frame (14 columns, origin at the roof).
-Vec3 lidar_point(int t, int i) { return {5.0 + i, -1.0 + t, 0.5 * i}; }
+Vec3 lidar_point(int t, int i) {
+  return {5.0 + i, -1.0 + t, 0.5 * i};
+}
 const Vec3 kLidarOrigin{0, 0, 2};
 constexpr int kLidarPoints = 3;
 
 // Instances: 0 a vehicle 10 m ahead and 3 m right of the ego in every frame; 1 a pedestrian in
 // frames 2–3; 2 a cyclist in frame 0 only.
-Vec3 vehicle_offset() { return {10, -3, 0}; }
+Vec3 vehicle_offset() {
+  return {10, -3, 0};
+}
 
 void write_instances(const TempDir& dir) {
   json info, frames;
@@ -99,8 +105,8 @@ void write_instances(const TempDir& dir) {
       fa["box_size"].push_back({4.0 + 0.1 * t, 2.0, 1.5});
       frames[std::to_string(t)].push_back(id);
     }
-    info[std::to_string(id)] = {{"id", "waymo-" + std::to_string(id)}, {"class_name", cls},
-                                {"frame_annotations", fa}};
+    info[std::to_string(id)] = {
+        {"id", "waymo-" + std::to_string(id)}, {"class_name", cls}, {"frame_annotations", fa}};
   };
   for (int t = 0; t < kFrames; ++t) frames[std::to_string(t)] = json::array();
   annotate(0, "Vehicle", {0, 1, 2, 3}, vehicle_offset());
@@ -121,8 +127,20 @@ void write_scene(const TempDir& dir, const std::string& distortion = "0 0 0 0 0"
     std::vector<float> rows;
     for (int i = 0; i < kLidarPoints; ++i) {
       const Vec3 p = lidar_point(t, i);
-      const float row[14] = {float(kLidarOrigin[0]), float(kLidarOrigin[1]), float(kLidarOrigin[2]),
-                             float(p[0]), float(p[1]), float(p[2]), 0, 0, 0, 0, 0, 0.5f, 0, 0};
+      const float row[14] = {float(kLidarOrigin[0]),
+                             float(kLidarOrigin[1]),
+                             float(kLidarOrigin[2]),
+                             float(p[0]),
+                             float(p[1]),
+                             float(p[2]),
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0.5f,
+                             0,
+                             0};
       rows.insert(rows.end(), row, row + 14);
     }
     write_floats(dir / ("lidar/" + stem(t, 0).substr(0, 3) + ".bin"), rows);
@@ -191,7 +209,8 @@ TEST_CASE("street loader: views in OpenCV axes, world = the first selected vehic
   CHECK(s.test.empty());
   REQUIRE(s.ego_to_world.size() == kFrames);
   for (int t = 0; t < kFrames; ++t)
-    for (int i = 0; i < 16; ++i) CHECK(s.ego_to_world[t][i] == Approx(ego_in_world(t)[i]).margin(1e-5));
+    for (int i = 0; i < 16; ++i)
+      CHECK(s.ego_to_world[t][i] == Approx(ego_in_world(t)[i]).margin(1e-5));
 
   for (const StreetView& v : s.train) {
     const Camera& c = v.view.camera;
@@ -228,7 +247,8 @@ TEST_CASE("street loader: a later start frame re-centres the world, poses and bo
   const StreetScene s = load_street_scene(dir.str(), o);
   REQUIRE(s.start_frame == 1);
   REQUIRE(s.frames == 3);
-  for (int i = 0; i < 16; ++i) CHECK(s.ego_to_world[0][i] == Approx(ego_in_world(0)[i]).margin(1e-5));
+  for (int i = 0; i < 16; ++i)
+    CHECK(s.ego_to_world[0][i] == Approx(ego_in_world(0)[i]).margin(1e-5));
   CHECK(s.ego_to_world[2][3] == Approx(4).margin(1e-4));
   CHECK(s.train[0].view.name == "001_0");
   const auto centre = camera_center(s.train[0].view.camera);
@@ -451,8 +471,7 @@ TEST_CASE("street loader: instance files name the file and the JSON path", "[str
              Contains("frame_instances.json: \"1\": does not list instance 0"));
 }
 
-TEST_CASE("street loader: options out of range are config errors naming the option",
-          "[street]") {
+TEST_CASE("street loader: options out of range are config errors naming the option", "[street]") {
   TempDir dir("street_options");
   write_scene(dir);
   StreetOptions o = two_cameras();
