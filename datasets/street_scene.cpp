@@ -221,6 +221,19 @@ size_t count_points(const StreetScene& s) {
   return n;
 }
 
+// Host bytes of the images and masks: four masks at one byte per pixel can rival the RGB
+// images, so the log says what they take.
+size_t pixel_bytes(const StreetScene& s) {
+  size_t n = 0;
+  for (const auto* images : {&s.train_images, &s.test_images})
+    for (const HostImage& im : *images) n += im.bytes();
+  for (const auto* masks : {&s.train_masks, &s.test_masks})
+    for (const StreetFrameMasks& m : *masks)
+      n += m.sky.values.size() + m.dynamic_all.values.size() + m.dynamic_human.values.size() +
+           m.dynamic_vehicle.values.size();
+  return n;
+}
+
 }  // namespace
 
 int count_street_frames(const std::string& path) {
@@ -318,8 +331,8 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
            cameras.size(), " cameras, ", s.train.size(), " train + ", s.test.size(),
            " test views at ", s.train.empty() ? 0 : s.train[0].view.camera.width, "x",
            s.train.empty() ? 0 : s.train[0].view.camera.height, ", ", count_points(s),
-           " LiDAR points, ", s.instances.size(), " instances, radius ", s.scene_radius, ", ",
-           seconds, " s");
+           " LiDAR points, ", s.instances.size(), " instances, radius ", s.scene_radius,
+           ", images and masks ", format_bytes(pixel_bytes(s)), " in host memory, ", seconds, " s");
   return s;
 }
 

@@ -328,6 +328,33 @@ TEST_CASE("street loader: every N-th frame of the range is a test frame, all its
   CHECK(s.test_images[0].rgb[0] == 80);  // frame 2's colour
 }
 
+TEST_CASE("street loader: JPEG images (Waymo's) and flat 16-number box poses", "[street]") {
+  TempDir dir("street_jpeg");
+  write_scene(dir);
+  for (int t = 0; t < kFrames; ++t) {
+    fs::remove(dir / ("images/" + stem(t, 1) + ".png"));
+    write_solid(dir / ("images/" + stem(t, 1) + ".jpg"), kWidth, kHeight, 0, 200, 0);
+  }
+  // drivestudio reshapes obj_to_world to 4×4, so 16 numbers in a row are accepted too.
+  json info = json::parse(read_text(dir / "instances/instances_info.json"));
+  for (json& m : info["0"]["frame_annotations"]["obj_to_world"]) {
+    json flat = json::array();
+    for (const json& row : m)
+      for (const json& v : row) flat.push_back(v);
+    m = flat;
+  }
+  write_text(dir / "instances/instances_info.json", info.dump());
+
+  const StreetScene s = load_street_scene(dir.str(), two_cameras());
+  const StreetView& view = s.train[1];
+  REQUIRE(view.camera_id == 1);
+  CHECK(fs::path(view.view.image_path).filename() == "000_1.jpg");
+  CHECK(s.train_images[1].rgb[1] == Approx(200).margin(3));  // JPEG rounding
+  const Mat4 expected = mul(ego_in_world(2), pose(0.1, vehicle_offset()));
+  for (int i = 0; i < 16; ++i)
+    CHECK(s.instances[0].box_to_world[2][i] == Approx(expected[i]).margin(1e-4));
+}
+
 TEST_CASE("street loader: downscale, images and masks at the view resolution", "[street]") {
   TempDir dir("street_scale");
   write_scene(dir);
@@ -403,6 +430,24 @@ TEST_CASE("street loader: missing files name the path", "[street]") {
   fs::remove_all(no_poses / "ego_pose");
   CHECK_THAT(error_of<IoError>([&] { load_street_scene(no_poses.str(), two_cameras()); }),
              Contains("ego_pose"));
+
+  // lidar/ and instances/ are optional as folders, not file by file.
+  TempDir partial("street_partial");
+  write_scene(partial);
+  fs::remove(partial / "lidar/001.bin");
+  CHECK_THAT(error_of<IoError>([&] { load_street_scene(partial.str(), two_cameras()); }),
+             Contains("lidar/001.bin") && Contains("not found"));
+  fs::remove(partial / "instances/frame_instances.json");
+  StreetOptions no_lidar = two_cameras();
+  no_lidar.load_lidar = false;
+  CHECK_THAT(error_of<IoError>([&] { load_street_scene(partial.str(), no_lidar); }),
+             Contains("instances/frame_instances.json"));
+  fs::remove_all(partial / "lidar");
+  fs::remove_all(partial / "instances");
+  const StreetScene bare = load_street_scene(partial.str(), two_cameras());
+  CHECK(bare.lidar.empty());
+  CHECK(bare.instances.empty());
+  CHECK(bare.train.size() == 8);
 }
 
 TEST_CASE("street loader: malformed text and binary files", "[street]") {
