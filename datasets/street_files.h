@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "datasets/street_scene.h"
+#include "datasets/view_images.h"
 
 namespace gs {
 
@@ -55,18 +56,14 @@ std::vector<StreetInstance> read_street_instances(const std::string& info_path,
                                                   int start, int frames,
                                                   const Matrix4d& world_from_log);
 
-// Mask files (sky, dynamic), each read as grey (its first channel), thresholded at 128 to
-// 0/255, resized (nearest) to the output size and undistorted with the view's intrinsics at
-// that size, like its image. A file that does not exist gives an empty mask; one whose size is
-// neither the camera's native image size nor the output size is an IoError. Threads over files;
-// the first failing request in list order is the error thrown, so errors are deterministic.
-struct MaskRequest {
-  std::string path;
-  int native_width = 0, native_height = 0;
-  int out_width = 0, out_height = 0;
-  double fx = 0, fy = 0, cx = 0, cy = 0;  // at the output size
-  std::vector<double> distortion;
-};
-std::vector<HostMask> read_masks(const std::vector<MaskRequest>& requests);
+// The sky and dynamic masks of each view (sky_masks/, dynamic_masks/{all,human,vehicle}/, the
+// view's file stem + .png), parallel to `views`, each brought to the size and lens model its
+// image request describes: first channel thresholded at 128 to 0/255, resized (nearest) to the
+// output size, undistorted like the image. A missing file gives an empty mask; a file whose
+// size is neither the camera's native image size nor the output size is an IoError. Threads
+// over files; the first failing file in view order is the error thrown.
+std::vector<StreetFrameMasks> load_view_masks(const std::string& root,
+                                              const std::vector<StreetView>& views,
+                                              const std::vector<ImageRequest>& images);
 
 }  // namespace gs

@@ -20,6 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// One mask file and what its view needs: the camera's native size, the output size, and the
+// intrinsics and distortion at the output size.
+struct MaskRequest {
+  std::string path;
+  int native_width = 0, native_height = 0;
+  int out_width = 0, out_height = 0;
+  double fx = 0, fy = 0, cx = 0, cy = 0;
+  std::vector<double> distortion;
+};
+
 std::string size_text(int w, int h) {
   return std::to_string(w) + "x" + std::to_string(h);
 }
@@ -105,8 +115,8 @@ HostMask read_one(const MaskRequest& r) {
   return mask;
 }
 
-}  // namespace
-
+// Threads over files (decoding dominates); the first failing request in list order is the
+// error thrown, so errors are deterministic.
 std::vector<HostMask> read_masks(const std::vector<MaskRequest>& requests) {
   const size_t n = requests.size();
   std::vector<HostMask> masks(n);
@@ -130,6 +140,40 @@ std::vector<HostMask> read_masks(const std::vector<MaskRequest>& requests) {
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
   return masks;
+}
+
+// The four optional masks of each view, in the order of StreetFrameMasks' fields.
+constexpr const char* kMaskFolders[4] = {"sky_masks", "dynamic_masks/all", "dynamic_masks/human",
+                                         "dynamic_masks/vehicle"};
+
+}  // namespace
+
+std::vector<StreetFrameMasks> load_view_masks(const std::string& root,
+                                              const std::vector<StreetView>& views,
+                                              const std::vector<ImageRequest>& images) {
+  std::vector<MaskRequest> requests;
+  for (size_t i = 0; i < views.size(); ++i) {
+    const std::string stem = fs::path(views[i].view.image_path).stem().string();
+    for (const char* folder : kMaskFolders) {
+      const ImageRequest& im = images[i];
+      MaskRequest r;
+      r.path = (fs::path(root) / folder / (stem + ".png")).string();
+      r.native_width = im.native_width, r.native_height = im.native_height;
+      r.out_width = im.out_width, r.out_height = im.out_height;
+      r.fx = im.fx, r.fy = im.fy, r.cx = im.cx, r.cy = im.cy;
+      r.distortion = im.distortion.coeffs;
+      requests.push_back(std::move(r));
+    }
+  }
+  std::vector<HostMask> masks = read_masks(requests);
+  std::vector<StreetFrameMasks> out(views.size());
+  for (size_t i = 0; i < views.size(); ++i) {
+    out[i].sky = std::move(masks[4 * i]);
+    out[i].dynamic_all = std::move(masks[4 * i + 1]);
+    out[i].dynamic_human = std::move(masks[4 * i + 2]);
+    out[i].dynamic_vehicle = std::move(masks[4 * i + 3]);
+  }
+  return out;
 }
 
 }  // namespace gs

@@ -151,37 +151,6 @@ StreetView make_view(const fs::path& root, const StreetCamera& cam, int t, int f
   return sv;
 }
 
-// The four optional masks of each view, in the order of StreetFrameMasks' fields.
-constexpr const char* kMaskFolders[4] = {"sky_masks", "dynamic_masks/all", "dynamic_masks/human",
-                                         "dynamic_masks/vehicle"};
-
-std::vector<StreetFrameMasks> load_masks(const fs::path& root, const std::vector<StreetView>& views,
-                                         const std::vector<ImageRequest>& images) {
-  std::vector<MaskRequest> requests;
-  for (size_t i = 0; i < views.size(); ++i) {
-    const std::string stem = fs::path(views[i].view.image_path).stem().string();
-    for (const char* folder : kMaskFolders) {
-      const ImageRequest& im = images[i];
-      MaskRequest r;
-      r.path = (root / folder / (stem + ".png")).string();
-      r.native_width = im.native_width, r.native_height = im.native_height;
-      r.out_width = im.out_width, r.out_height = im.out_height;
-      r.fx = im.fx, r.fy = im.fy, r.cx = im.cx, r.cy = im.cy;
-      r.distortion = im.distortion.coeffs;
-      requests.push_back(std::move(r));
-    }
-  }
-  std::vector<HostMask> masks = read_masks(requests);
-  std::vector<StreetFrameMasks> out(views.size());
-  for (size_t i = 0; i < views.size(); ++i) {
-    out[i].sky = std::move(masks[4 * i]);
-    out[i].dynamic_all = std::move(masks[4 * i + 1]);
-    out[i].dynamic_human = std::move(masks[4 * i + 2]);
-    out[i].dynamic_vehicle = std::move(masks[4 * i + 3]);
-  }
-  return out;
-}
-
 // drivestudio's scene radius: 1.1 × half the largest side of the box around the LiDAR points,
 // or around the camera centres when there is no LiDAR.
 void set_bounds(StreetScene& s) {
@@ -302,8 +271,8 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
     s.train_images = read_view_images(train_requests, {0, 0, 0});
     s.test_images = read_view_images(test_requests, {0, 0, 0});
     if (options.load_masks) {
-      s.train_masks = load_masks(root, s.train, train_requests);
-      s.test_masks = load_masks(root, s.test, test_requests);
+      s.train_masks = load_view_masks(path, s.train, train_requests);
+      s.test_masks = load_view_masks(path, s.test, test_requests);
     }
   }
 
