@@ -266,17 +266,14 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
       (test ? test_requests : train_requests).push_back(std::move(request));
     }
   }
-  if (options.load_images) {
-    // Street images are opaque; the background only matters for a PNG with alpha.
-    s.train_images = read_view_images(train_requests, {0, 0, 0});
-    s.test_images = read_view_images(test_requests, {0, 0, 0});
-    if (options.load_masks) {
-      s.train_masks = load_view_masks(path, s.train, train_requests);
-      s.test_masks = load_view_masks(path, s.test, test_requests);
-    }
-  }
-
+  // The small files first, the images last: a malformed instance file or sweep then stops the
+  // load before minutes of image decoding.
   std::error_code ec;
+  const fs::path instances = root / "instances";
+  if (fs::is_directory(instances, ec))
+    s.instances = read_street_instances((instances / "instances_info.json").string(),
+                                        (instances / "frame_instances.json").string(), total, start,
+                                        s.frames, world_from_log);
   if (options.load_lidar) {
     if (fs::is_directory(root / "lidar", ec)) {
       for (int f = 0; f < s.frames; ++f)
@@ -287,11 +284,16 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
       log_warn(path, ": no lidar/ folder; training without LiDAR (scene radius from the cameras)");
     }
   }
-  const fs::path instances = root / "instances";
-  if (fs::is_directory(instances, ec))
-    s.instances = read_street_instances((instances / "instances_info.json").string(),
-                                        (instances / "frame_instances.json").string(), total, start,
-                                        s.frames, world_from_log);
+  if (options.load_images) {
+    // Street images are opaque; the background only matters for a PNG with alpha.
+    s.train_images = read_view_images(train_requests, {0, 0, 0});
+    s.test_images = read_view_images(test_requests, {0, 0, 0});
+    if (options.load_masks) {
+      s.train_masks = load_view_masks(path, s.train, train_requests);
+      s.test_masks = load_view_masks(path, s.test, test_requests);
+    }
+  }
+
   set_bounds(s);
 
   const double seconds =
