@@ -234,8 +234,8 @@ void write_instances(const fs::path& root, const synth::StreetWorld& world,
       if (frames[f].present[k]) ids.push_back(file_id[k]);
     per_frame[std::to_string(f)] = ids;
   }
-  write_text(root / "instances" / "instances_info.json", info.dump(1) + "\n");
-  write_text(root / "instances" / "frame_instances.json", per_frame.dump(1) + "\n");
+  write_text(root / "instances" / "instances_info.json", info.dump() + "\n");
+  write_text(root / "instances" / "frame_instances.json", per_frame.dump() + "\n");
 }
 
 void require(bool ok, const std::string& what, const std::string& hint = "") {
@@ -253,7 +253,7 @@ StreetGeneratorOptions street_generator_preset(const std::string& size) {
     o.width = 960;
     o.height = 640;
     o.lidar_beams = 64;
-    o.lidar_azimuths = 2048;
+    o.lidar_azimuths = 1024;
     return o;
   }
   throw ConfigError("street generator: size '" + size + "' is unknown", "use small or large");

@@ -29,8 +29,9 @@ struct StreetGeneratorOptions {
 };
 
 // The options of a named size: "small" (the defaults above: 3 cameras × 24 frames at 240×160,
-// ~10k LiDAR points a sweep; seconds to generate, minutes to train on a CPU) or "large"
-// (Waymo-like: 960×640, 60 frames, 64 × 2048 LiDAR rays; for a 12 GB GPU budget).
+// ~16k LiDAR points a sweep; seconds to generate, minutes to train on a CPU) or "large"
+// (Waymo-like: 960×640, 60 frames, 64 × 1024 LiDAR rays, ~65k points a sweep; for a 12 GB
+// GPU budget).
 // Throws gs::ConfigError for another name.
 StreetGeneratorOptions street_generator_preset(const std::string& size);
 

@@ -42,7 +42,7 @@ constexpr const char* kUsage =
     "  --points N           initial points written to points3d.ply (default 4000)\n"
     "street only:\n"
     "  --size small|large   preset (default small: 3 cameras x 24 frames at 240x160, 32x512\n"
-    "                       LiDAR rays; large: 60 frames at 960x640, 64x2048 rays); the options\n"
+    "                       LiDAR rays; large: 60 frames at 960x640, 64x1024 rays); the options\n"
     "                       below override it\n"
     "  --frames N           frames at 10 Hz, 2..1000\n"
     "  --cameras LIST       Waymo camera ids, comma separated (default 0,1,2: front, front-left,\n"
