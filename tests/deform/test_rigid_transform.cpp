@@ -36,7 +36,7 @@ struct RigidScene {
   std::vector<uint8_t> present;
 
   InstancePosesT<T> poses() const {
-    return {present.size(), pose_quats.data(), pose_trans.data(),
+    return {pose_trans.size() / 3, pose_quats.data(), pose_trans.data(),
             present.empty() ? nullptr : present.data()};
   }
 };
@@ -78,6 +78,7 @@ TEST_CASE("rigid transform: an identity pose leaves Gaussians unchanged", "[rigi
   RigidScene<double> s = random_rigid_scene(20, 1, 1);
   s.pose_quats = {2.5, 0, 0, 0};  // unnormalised identity
   s.pose_trans = {0, 0, 0};
+  s.present.clear();  // no presence flags: every instance present
   const RigidOutputs o = forward(s);
   for (size_t k = 0; k < s.means.size(); ++k) CHECK(o.means[k] == Approx(s.means[k]).margin(1e-15));
   for (size_t k = 0; k < s.quats.size(); ++k) CHECK(o.quats[k] == Approx(s.quats[k]).margin(1e-15));

@@ -4,6 +4,8 @@
 // at 512×512 (skipped, visibly, without a GPU).
 #include <catch2/catch.hpp>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -194,6 +196,24 @@ TEST_CASE("exposure backward matches finite differences (A, t, rgb)", "[exposure
   exposure_backward<double>(Device::cpu(), px, params.data(), rgb.data(), inplace.data(),
                             inplace.data(), nullptr);
   CHECK(inplace == v_rgb);
+}
+
+TEST_CASE("exposure: CPU parameter gradients do not depend on the thread count", "[exposure]") {
+  const size_t px = 300000;
+  const std::vector<double> pd = random_vector(kExposureParams, 12, -0.2, 0.2);
+  const std::vector<double> rd = random_vector(px * 3, 13, 0, 1), vd = random_vector(px * 3, 14);
+  const std::vector<float> params(pd.begin(), pd.end()), rgb(rd.begin(), rd.end()),
+      v_out(vd.begin(), vd.end());
+  auto run = [&](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    std::vector<float> v_params(kExposureParams, 0.f);
+    exposure_backward<float>(Device::cpu(), px, params.data(), rgb.data(), v_out.data(), nullptr,
+                             v_params.data());
+    omp_set_num_threads(saved);
+    return v_params;
+  };
+  CHECK(run(1) == run(3));
 }
 
 TEST_CASE("exposure regulariser: weight * L1 and its subgradient", "[exposure]") {
