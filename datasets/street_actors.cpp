@@ -25,8 +25,8 @@ Mat4 pose_2d(double x, double y, double z, double yaw) {
 void add_rigid_actor(StreetWorld& world, const StreetActor& actor, std::map<int, Mesh>& parts) {
   for (auto& [texture, mesh] : parts) {
     mesh.texture_id = texture;
-    world.scene.objects.push_back({actor.vehicle ? "vehicle" : "pedestrian", std::move(mesh),
-                                   actor.box_to_road, nullptr});
+    world.scene.objects.push_back(
+        {actor.vehicle ? "vehicle" : "pedestrian", std::move(mesh), actor.box_to_road, nullptr});
     world.object_labels.push_back(kFirstActorLabel + actor.id);
   }
 }
@@ -35,9 +35,9 @@ void add_rigid_actor(StreetWorld& world, const StreetActor& actor, std::map<int,
 
 struct VehicleShape {
   float length, width, height;
-  float body_height;    // the painted lower body, above the ground clearance
-  float cabin_length;   // fraction of the length
-  float cabin_offset;   // cabin centre along x, fraction of the length (negative: towards the back)
+  float body_height;   // the painted lower body, above the ground clearance
+  float cabin_length;  // fraction of the length
+  float cabin_offset;  // cabin centre along x, fraction of the length (negative: towards the back)
   float wheel_radius;
 };
 
@@ -51,14 +51,17 @@ std::map<int, Mesh> vehicle_parts(const VehicleShape& v, int paint, int glass, i
   append_mesh(parts[paint], make_box({v.length, v.width, v.body_height}, paint),
               Mat4::translation({0, 0, ground + clearance + v.body_height / 2}));
   const float cabin_height = v.height / 2 - body_top;
-  append_mesh(parts[glass], make_box({v.cabin_length * v.length, v.width - 0.14f, cabin_height}, glass),
+  append_mesh(parts[glass],
+              make_box({v.cabin_length * v.length, v.width - 0.14f, cabin_height}, glass),
               Mat4::translation({v.cabin_offset * v.length, 0, body_top + cabin_height / 2}));
   const Mesh wheel = make_cylinder(v.wheel_radius, 0.24f, 16, 1, true, tyre);
   const Mat4 axle_along_y = Mat4::rotation({1, 0, 0}, static_cast<float>(-kPi / 2));  // +z → +y
   const float wheel_x = v.length / 2 - 0.85f, wheel_z = ground + v.wheel_radius;
   for (float x : {wheel_x, -wheel_x}) {
-    append_mesh(parts[tyre], wheel, Mat4::translation({x, v.width / 2 - 0.26f, wheel_z}) * axle_along_y);
-    append_mesh(parts[tyre], wheel, Mat4::translation({x, -v.width / 2 + 0.02f, wheel_z}) * axle_along_y);
+    append_mesh(parts[tyre], wheel,
+                Mat4::translation({x, v.width / 2 - 0.26f, wheel_z}) * axle_along_y);
+    append_mesh(parts[tyre], wheel,
+                Mat4::translation({x, -v.width / 2 + 0.02f, wheel_z}) * axle_along_y);
   }
   for (float y : {v.width / 2 - 0.3f, -(v.width / 2 - 0.3f)}) {
     append_mesh(parts[headlight], make_box({0.06f, 0.34f, 0.14f}, headlight),
@@ -76,14 +79,18 @@ struct VehicleSlot {
 };
 // Chosen so the front cameras see every vehicle: one ahead in the ego lane, one overtaking on
 // the right, one oncoming (from beyond the LiDAR's range, so it is annotated only from its
-// ~9th frame), one stopped on the far side, a slow van ahead on the right.
-constexpr VehicleSlot kVehicleSlots[5] = {
-    {kEgoLaneY, 16, 8.5f, false}, {-5.25f, -6, 11, false}, {1.75f, 90, -10, false},
-    {5.25f, 38, 0, false},        {-5.25f, 45, 5, true}};
+// frame ~8), one stopped on the far side, a slow van ahead on the right.
+constexpr VehicleSlot kVehicleSlots[5] = {{kEgoLaneY, 16, 8.5f, false},
+                                          {-5.25f, -6, 11, false},
+                                          {1.75f, 90, -10, false},
+                                          {5.25f, 38, 0, false},
+                                          {-5.25f, 45, 5, true}};
 
 }  // namespace
 
-double ego_speed() { return 8.0; }
+double ego_speed() {
+  return 8.0;
+}
 
 std::function<Mat4(double)> ego_path(StreetRng& rng) {
   // A gentle sway within the lane, so the ego yaw changes along the sequence.
@@ -100,24 +107,32 @@ void add_street_vehicles(int count, StreetRng& rng, StreetWorld& world) {
                          {0.70f, 0.10f, 0.10f}, {0.12f, 0.25f, 0.60f}, {0.15f, 0.35f, 0.20f},
                          {0.95f, 0.75f, 0.12f}};
   Scene& s = world.scene;
-  const int tyre = add_texture(s, TextureKind::checker, {0.08f, 0.08f, 0.08f}, {0.30f, 0.30f, 0.31f},
-                               {}, 8, 1, rng);
+  const int tyre = add_texture(s, TextureKind::checker, {0.08f, 0.08f, 0.08f},
+                               {0.30f, 0.30f, 0.31f}, {}, 8, 1, rng);
   const int headlight = add_texture(s, TextureKind::solid, {1.0f, 0.97f, 0.85f}, {}, {}, 1, 1, rng);
-  const int taillight = add_texture(s, TextureKind::solid, {0.80f, 0.08f, 0.06f}, {}, {}, 1, 1, rng);
+  const int taillight =
+      add_texture(s, TextureKind::solid, {0.80f, 0.08f, 0.06f}, {}, {}, 1, 1, rng);
   for (int k = 0; k < count; ++k) {
     const VehicleSlot& slot = kVehicleSlots[k];
     const Rgb c = paints[rng.next() % 7];
-    const int paint = add_texture(s, TextureKind::marble, c, {c.r * 0.8f, c.g * 0.8f, c.b * 0.8f},
-                                  {std::min(1.0f, c.r + 0.12f), std::min(1.0f, c.g + 0.12f),
-                                   std::min(1.0f, c.b + 0.12f)}, 1, 1, rng);
-    const int glass = add_texture(s, TextureKind::tiles, {0.12f, 0.15f, 0.20f}, {0.20f, 0.25f, 0.32f},
-                                  c, 3, 1, rng);
+    const int paint = add_texture(
+        s, TextureKind::marble, c, {c.r * 0.8f, c.g * 0.8f, c.b * 0.8f},
+        {std::min(1.0f, c.r + 0.12f), std::min(1.0f, c.g + 0.12f), std::min(1.0f, c.b + 0.12f)}, 1,
+        1, rng);
+    const int glass = add_texture(s, TextureKind::tiles, {0.12f, 0.15f, 0.20f},
+                                  {0.20f, 0.25f, 0.32f}, c, 3, 1, rng);
     VehicleShape shape;
     if (slot.van) {
-      shape = {rng.uniform_f(5.4, 5.9), 2.05f, rng.uniform_f(2.2, 2.4), 1.15f, 0.78f, -0.08f, 0.38f};
+      shape = {
+          rng.uniform_f(5.4, 5.9), 2.05f, rng.uniform_f(2.2, 2.4), 1.15f, 0.78f, -0.08f, 0.38f};
     } else {
-      shape = {rng.uniform_f(4.2, 4.8), rng.uniform_f(1.8, 1.95), rng.uniform_f(1.45, 1.6), 0.72f,
-               rng.uniform_f(0.5, 0.58), -0.06f, 0.34f};
+      shape = {rng.uniform_f(4.2, 4.8),
+               rng.uniform_f(1.8, 1.95),
+               rng.uniform_f(1.45, 1.6),
+               0.72f,
+               rng.uniform_f(0.5, 0.58),
+               -0.06f,
+               0.34f};
     }
     StreetActor actor;
     actor.id = k;
@@ -164,7 +179,8 @@ struct WalkPath {
 // The feet clear the ground by 3 cm when the leg is straight, so no gait angle pushes a toe
 // below the box.
 constexpr float kHipHeight = 0.88f, kThigh = 0.41f, kShin = 0.38f, kFootHeight = 0.06f;
-constexpr float kShoulderHeight = 1.40f, kArm = 0.62f, kHipHalfWidth = 0.10f, kShoulderHalfWidth = 0.25f;
+constexpr float kShoulderHeight = 1.40f, kArm = 0.62f, kHipHalfWidth = 0.10f,
+                kShoulderHalfWidth = 0.25f;
 constexpr float kStride = 1.3f;  // metres per gait cycle (two steps)
 constexpr float kPersonBox[3] = {1.0f, 0.8f, 1.8f};
 
@@ -186,7 +202,9 @@ Gait gait_at(double distance, double phase0) {
 }
 
 // Rotation about the root's y axis that swings a downward limb forward (+x) by `angle`.
-Mat4 swing(float angle) { return Mat4::rotation({0, 1, 0}, -angle); }
+Mat4 swing(float angle) {
+  return Mat4::rotation({0, 1, 0}, -angle);
+}
 const Mat4 kDown = Mat4::rotation({1, 0, 0}, static_cast<float>(kPi));  // a +z cylinder hangs down
 
 }  // namespace
@@ -200,9 +218,13 @@ void add_street_people(int count, StreetRng& rng, StreetWorld& world) {
       {{{22 + rng.uniform(-2, 2), -walk_y}, {1000, -walk_y}}, 1.4 * rng.uniform(0.9, 1.1)},
       {{{kCrosswalkX, walk_y + 1}, {kCrosswalkX, -walk_y - 0.5}, {1000, -walk_y - 0.5}},
        1.3 * rng.uniform(0.9, 1.1)},
-      {{{40 + rng.uniform(-2, 2), walk_y + 0.3}, {-1000, walk_y + 0.3}}, 1.2 * rng.uniform(0.9, 1.1)}};
-  const Rgb shirts[5] = {{0.75f, 0.20f, 0.20f}, {0.20f, 0.40f, 0.75f}, {0.90f, 0.85f, 0.30f},
-                         {0.25f, 0.60f, 0.35f}, {0.85f, 0.85f, 0.85f}};
+      {{{40 + rng.uniform(-2, 2), walk_y + 0.3}, {-1000, walk_y + 0.3}},
+       1.2 * rng.uniform(0.9, 1.1)}};
+  const Rgb shirts[5] = {{0.75f, 0.20f, 0.20f},
+                         {0.20f, 0.40f, 0.75f},
+                         {0.90f, 0.85f, 0.30f},
+                         {0.25f, 0.60f, 0.35f},
+                         {0.85f, 0.85f, 0.85f}};
   const Rgb trousers[3] = {{0.15f, 0.20f, 0.38f}, {0.12f, 0.12f, 0.13f}, {0.55f, 0.48f, 0.33f}};
   const Rgb skins[3] = {{0.90f, 0.72f, 0.58f}, {0.70f, 0.50f, 0.36f}, {0.42f, 0.28f, 0.20f}};
   const Rgb hairs[3] = {{0.10f, 0.08f, 0.06f}, {0.35f, 0.22f, 0.12f}, {0.80f, 0.68f, 0.40f}};
@@ -210,17 +232,18 @@ void add_street_people(int count, StreetRng& rng, StreetWorld& world) {
   const int first_id = static_cast<int>(world.actors.size());
   for (int k = 0; k < count; ++k) {
     const Rgb shirt_colour = shirts[rng.next() % 5];
-    const int shirt = add_texture(s, TextureKind::stripes, shirt_colour,
-                                  {shirt_colour.r * 0.7f, shirt_colour.g * 0.7f, shirt_colour.b * 0.7f},
-                                  {0.95f, 0.95f, 0.95f}, 1, 3, rng);
+    const int shirt =
+        add_texture(s, TextureKind::stripes, shirt_colour,
+                    {shirt_colour.r * 0.7f, shirt_colour.g * 0.7f, shirt_colour.b * 0.7f},
+                    {0.95f, 0.95f, 0.95f}, 1, 3, rng);
     const Rgb trouser_colour = trousers[rng.next() % 3];
-    const int legs = add_texture(s, TextureKind::marble, trouser_colour,
-                                 {trouser_colour.r * 0.7f, trouser_colour.g * 0.7f, trouser_colour.b * 0.7f},
-                                 {trouser_colour.r * 1.2f, trouser_colour.g * 1.2f, trouser_colour.b * 1.2f},
-                                 2, 1, rng);
+    const int legs = add_texture(
+        s, TextureKind::marble, trouser_colour,
+        {trouser_colour.r * 0.7f, trouser_colour.g * 0.7f, trouser_colour.b * 0.7f},
+        {trouser_colour.r * 1.2f, trouser_colour.g * 1.2f, trouser_colour.b * 1.2f}, 2, 1, rng);
     const int skin = add_texture(s, TextureKind::solid, skins[rng.next() % 3], {}, {}, 1, 1, rng);
-    const int hair = add_texture(s, TextureKind::marble, hairs[rng.next() % 3], {0.05f, 0.04f, 0.03f},
-                                 hairs[0], 3, 1, rng);
+    const int hair = add_texture(s, TextureKind::marble, hairs[rng.next() % 3],
+                                 {0.05f, 0.04f, 0.03f}, hairs[0], 3, 1, rng);
     const int shoes = add_texture(s, TextureKind::solid, {0.08f, 0.07f, 0.07f}, {}, {}, 1, 1, rng);
 
     const WalkPath path = paths[k];
@@ -247,12 +270,16 @@ void add_street_people(int count, StreetRng& rng, StreetWorld& world) {
       world.object_labels.push_back(label);
     };
     const double speed = path.speed;
-    part("torso", make_box({0.24f, 2 * kShoulderHalfWidth - 0.1f, kShoulderHeight + 0.04f - kHipHeight}, shirt),
-         [=](double t) {
-           return root_at(t) * Mat4::translation({0, 0, (kShoulderHeight + 0.04f + kHipHeight) / 2});
-         });
-    part("head", make_uv_sphere(0.12f, 16, 10, skin),
-         [=](double t) { return root_at(t) * Mat4::translation({0.01f, 0, 1.58f}); });
+    part(
+        "torso",
+        make_box({0.24f, 2 * kShoulderHalfWidth - 0.1f, kShoulderHeight + 0.04f - kHipHeight},
+                 shirt),
+        [=](double t) {
+          return root_at(t) * Mat4::translation({0, 0, (kShoulderHeight + 0.04f + kHipHeight) / 2});
+        });
+    part("head", make_uv_sphere(0.12f, 16, 10, skin), [=](double t) {
+      return root_at(t) * Mat4::translation({0.01f, 0, 1.58f});
+    });
     part("hair", make_uv_sphere(0.125f, 16, 10, hair), [=](double t) {
       return root_at(t) * Mat4::translation({-0.02f, 0, 1.61f}) * Mat4::scale({1, 1, 0.8f});
     });

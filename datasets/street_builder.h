@@ -46,10 +46,10 @@ class StreetRng {
 
 // An annotated moving object (a Vehicle or a Pedestrian of instances_info.json).
 struct StreetActor {
-  int id = 0;             // instance id; renders with label kFirstActorLabel + id
-  bool vehicle = true;    // Vehicle, else Pedestrian
-  Vec3 box_size;          // length (x), width (y), height (z), metres; encloses its meshes
-  double speed = 0;       // m/s along its path
+  int id = 0;           // instance id; renders with label kFirstActorLabel + id
+  bool vehicle = true;  // Vehicle, else Pedestrian
+  Vec3 box_size;        // length (x), width (y), height (z), metres; encloses its meshes
+  double speed = 0;     // m/s along its path
   // Box frame (centre of the box, x along the length, z up) → road frame.
   std::function<Mat4(double seconds)> box_to_road;
 };

@@ -11,7 +11,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
@@ -30,8 +29,9 @@ void write_file_atomically(const fs::path& path, const void* bytes, size_t size)
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path.string() + ": cannot open " + tmp.string() + " for writing",
-                            "check that the output folder is writable");
+    if (!out)
+      throw IoError(path.string() + ": cannot open " + tmp.string() + " for writing",
+                    "check that the output folder is writable");
     out.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(size));
     out.flush();
     if (!out) {
@@ -46,7 +46,8 @@ void write_file_atomically(const fs::path& path, const void* bytes, size_t size)
   if (ec) {
     std::error_code ignored;
     fs::remove(tmp, ignored);
-    throw IoError(path.string() + ": cannot rename " + tmp.string() + " into place: " + ec.message());
+    throw IoError(path.string() + ": cannot rename " + tmp.string() +
+                  " into place: " + ec.message());
   }
 }
 
@@ -120,14 +121,15 @@ struct SceneWriter {
     const double seconds = frame / synth::kStreetFrameHz;
     const Mat4 vehicle_to_road = world.ego_to_road(seconds);
     std::vector<synth::Mesh> storage;
-    const std::vector<synth::MeshInstance> instances = synth::street_instances(world, seconds, storage);
+    const std::vector<synth::MeshInstance> instances =
+        synth::street_instances(world, seconds, storage);
     write_text(root / "ego_pose" / (frame_name(frame) + ".txt"),
                matrix_text(road_to_world() * vehicle_to_road));
 
     std::vector<int> label_hits;  // LiDAR returns and camera pixels per renderer label
-    const std::vector<float> sweep = synth::cast_lidar_sweep(
-        instances, world.scene.textures, vehicle_to_road, options.lidar_beams,
-        options.lidar_azimuths, label_hits);
+    const std::vector<float> sweep =
+        synth::cast_lidar_sweep(instances, world.scene.textures, vehicle_to_road,
+                                options.lidar_beams, options.lidar_azimuths, label_hits);
     write_file_atomically(root / "lidar" / (frame_name(frame) + ".bin"), sweep.data(),
                           sweep.size() * sizeof(float));
 
@@ -139,7 +141,8 @@ struct SceneWriter {
       views.push_back(synth::street_render_camera(cam, vehicle_to_road));
       renders.push_back(synth::render_meshes(instances, world.scene.textures, views.back(), ro));
       for (int32_t label : renders.back().label) {
-        if (label >= static_cast<int>(label_hits.size())) label_hits.resize(static_cast<size_t>(label) + 1, 0);
+        if (label >= static_cast<int>(label_hits.size()))
+          label_hits.resize(static_cast<size_t>(label) + 1, 0);
         ++label_hits[static_cast<size_t>(label)];
       }
     }
@@ -172,8 +175,10 @@ struct SceneWriter {
   void write_images(const std::string& stem, const synth::MeshRenderResult& r, const Camera& view,
                     const std::vector<uint8_t>& present) const {
     const std::vector<uint8_t> rgb = synth::composite_over_sky(r, view);
-    const std::vector<uint8_t> jpg = encode_jpeg(rgb.data(), r.width, r.height, 3, options.jpeg_quality);
-    if (jpg.empty()) throw IoError((root / "images" / (stem + ".jpg")).string() + ": JPEG encoding failed");
+    const std::vector<uint8_t> jpg =
+        encode_jpeg(rgb.data(), r.width, r.height, 3, options.jpeg_quality);
+    if (jpg.empty())
+      throw IoError((root / "images" / (stem + ".jpg")).string() + ": JPEG encoding failed");
     write_file_atomically(root / "images" / (stem + ".jpg"), jpg.data(), jpg.size());
 
     const size_t pixels = static_cast<size_t>(r.width) * r.height;
@@ -190,7 +195,8 @@ struct SceneWriter {
     write_png_mask(root / "sky_masks" / (stem + ".png"), sky, r.width, r.height);
     write_png_mask(root / "dynamic_masks" / "all" / (stem + ".png"), all, r.width, r.height);
     write_png_mask(root / "dynamic_masks" / "human" / (stem + ".png"), human, r.width, r.height);
-    write_png_mask(root / "dynamic_masks" / "vehicle" / (stem + ".png"), vehicle, r.width, r.height);
+    write_png_mask(root / "dynamic_masks" / "vehicle" / (stem + ".png"), vehicle, r.width,
+                   r.height);
   }
 
   // Road → world: the pose files are in the world frame.
@@ -217,7 +223,8 @@ void write_instances(const fs::path& root, const synth::StreetWorld& world,
     for (size_t f = 0; f < frames.size(); ++f) {
       if (!frames[f].present[k]) continue;
       idx.push_back(static_cast<int>(f));
-      poses.push_back(matrix_json(road_to_world * a.box_to_road(static_cast<double>(f) / synth::kStreetFrameHz)));
+      poses.push_back(matrix_json(road_to_world *
+                                  a.box_to_road(static_cast<double>(f) / synth::kStreetFrameHz)));
       sizes.push_back({static_cast<double>(a.box_size.x), static_cast<double>(a.box_size.y),
                        static_cast<double>(a.box_size.z)});
     }
@@ -264,7 +271,8 @@ void validate_street_generator_options(const StreetGeneratorOptions& o) {
     return "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + " (got " +
            std::to_string(v) + ")";
   };
-  require(o.size == "small" || o.size == "large", "size '" + o.size + "' is unknown", "use small or large");
+  require(o.size == "small" || o.size == "large", "size '" + o.size + "' is unknown",
+          "use small or large");
   require(o.frames >= 2 && o.frames <= 1000, "frames " + range(2, 1000, o.frames));
   require(o.width >= 16 && o.width <= 4096, "width " + range(16, 4096, o.width));
   require(o.height >= 16 && o.height <= 4096, "height " + range(16, 4096, o.height));
@@ -280,10 +288,13 @@ void validate_street_generator_options(const StreetGeneratorOptions& o) {
   require(o.people >= 0 && o.people <= 3, "people " + range(0, 3, o.people));
   require(o.supersample == 1 || o.supersample == 2 || o.supersample == 4,
           "supersample must be 1, 2 or 4 (got " + std::to_string(o.supersample) + ")");
-  require(o.lidar_beams >= 1 && o.lidar_beams <= 512, "lidar_beams " + range(1, 512, o.lidar_beams));
+  require(o.lidar_beams >= 1 && o.lidar_beams <= 512,
+          "lidar_beams " + range(1, 512, o.lidar_beams));
   require(o.lidar_azimuths >= 8 && o.lidar_azimuths <= 16384 && o.lidar_azimuths % 8 == 0,
-          "lidar_azimuths must be a multiple of 8 in 8..16384 (got " + std::to_string(o.lidar_azimuths) + ")");
-  require(o.jpeg_quality >= 1 && o.jpeg_quality <= 100, "jpeg_quality " + range(1, 100, o.jpeg_quality));
+          "lidar_azimuths must be a multiple of 8 in 8..16384 (got " +
+              std::to_string(o.lidar_azimuths) + ")");
+  require(o.jpeg_quality >= 1 && o.jpeg_quality <= 100,
+          "jpeg_quality " + range(1, 100, o.jpeg_quality));
 }
 
 StreetLayout street_layout(const StreetGeneratorOptions&) {
@@ -303,9 +314,9 @@ void generate_street_scene(const std::string& out_dir, const StreetGeneratorOpti
   std::error_code ec;
   if (fs::exists(root, ec) && !fs::is_directory(root, ec))
     throw IoError(out_dir + ": exists and is not a directory", "choose another output path");
-  for (const char* sub : {"images", "ego_pose", "extrinsics", "intrinsics", "lidar", "sky_masks",
-                          "dynamic_masks/all", "dynamic_masks/human", "dynamic_masks/vehicle",
-                          "instances"}) {
+  for (const char* sub :
+       {"images", "ego_pose", "extrinsics", "intrinsics", "lidar", "sky_masks", "dynamic_masks/all",
+        "dynamic_masks/human", "dynamic_masks/vehicle", "instances"}) {
     fs::create_directories(root / sub, ec);
     if (ec)
       throw IoError(out_dir + "/" + sub + ": cannot create the directory: " + ec.message(),
@@ -318,7 +329,8 @@ void generate_street_scene(const std::string& out_dir, const StreetGeneratorOpti
   for (int id : options.cameras) {
     cameras.push_back(synth::street_camera(id, options.width, options.height));
     const synth::StreetCamera& c = cameras.back();
-    write_text(root / "extrinsics" / (std::to_string(id) + ".txt"), matrix_text(c.camera_to_vehicle));
+    write_text(root / "extrinsics" / (std::to_string(id) + ".txt"),
+               matrix_text(c.camera_to_vehicle));
     std::string intrinsics;
     for (double v : {c.fx, c.fy, c.cx, c.cy, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f})
       intrinsics += format_number(v) + "\n";

@@ -22,9 +22,9 @@ struct StreetGeneratorOptions {
   int vehicles = 4;                   // other vehicles, 0..5 (most of them drive)
   int people = 2;                     // walking articulated pedestrians, 0..3
   uint64_t seed = 1;
-  int supersample = 2;        // antialiasing samples per pixel axis: 1, 2 or 4
-  int lidar_beams = 32;       // LiDAR rows over Waymo's −17.6° … +2.4° vertical field
-  int lidar_azimuths = 512;   // LiDAR columns over 360° (a multiple of 8)
+  int supersample = 2;       // antialiasing samples per pixel axis: 1, 2 or 4
+  int lidar_beams = 32;      // LiDAR rows over Waymo's −17.6° … +2.4° vertical field
+  int lidar_azimuths = 512;  // LiDAR columns over 360° (a multiple of 8)
   int jpeg_quality = 95;
 };
 
@@ -49,9 +49,9 @@ void generate_street_scene(const std::string& out_dir, const StreetGeneratorOpti
 // ego_pose/ and instances_info.json (deliberately not the first ego frame).
 struct StreetLayout {
   std::array<float, 16> road_to_world{};
-  float road_half_width = 7;   // |y| < this is asphalt (z = 0)
-  float sidewalk_width = 4;    // then the sidewalk, raised by the curb
-  float curb_height = 0.15f;   // everything off the road (sidewalk, verges) is at this z
+  float road_half_width = 7;  // |y| < this is asphalt (z = 0)
+  float sidewalk_width = 4;   // then the sidewalk, raised by the curb
+  float curb_height = 0.15f;  // everything off the road (sidewalk, verges) is at this z
 };
 StreetLayout street_layout(const StreetGeneratorOptions& options);
 

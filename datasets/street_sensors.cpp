@@ -30,12 +30,13 @@ constexpr float kCameraPitchDegrees = 1.5f;  // nose down: a little more road, a
 constexpr float kFocalPerWidth = 1.07f;
 
 // LiDAR: Waymo's top sensor sees −17.6° … +2.4° in elevation.
-constexpr float kLidarPitchDegrees = 7.6f;        // centre of the vertical field, below level
-constexpr float kLidarHalfFieldDegrees = 10.0f;   // half the vertical field
-constexpr int kLidarViews = 8;                    // 45° of azimuth each
+constexpr float kLidarPitchDegrees = 7.6f;       // centre of the vertical field, below level
+constexpr float kLidarHalfFieldDegrees = 10.0f;  // half the vertical field
+constexpr int kLidarViews = 8;                   // 45° of azimuth each
 
 Mat4 waymo_pose(Vec3 position, float yaw_degrees, float pitch_degrees) {
-  return Mat4::translation(position) * Mat4::rotation({0, 0, 1}, static_cast<float>(yaw_degrees * kDeg)) *
+  return Mat4::translation(position) *
+         Mat4::rotation({0, 0, 1}, static_cast<float>(yaw_degrees * kDeg)) *
          Mat4::rotation({0, 1, 0}, static_cast<float>(pitch_degrees * kDeg));  // +pitch: x down
 }
 
@@ -69,7 +70,8 @@ const Mat4 kOpenCvToWaymoCamera = [] {
 const Vec3 kLidarSensorInVehicle{1.2f, 0.0f, 2.0f};
 
 StreetCamera street_camera(int id, int width, int height) {
-  if (id < 0 || id > 4) throw ConfigError("street camera id " + std::to_string(id) + " is not 0..4");
+  if (id < 0 || id > 4)
+    throw ConfigError("street camera id " + std::to_string(id) + " is not 0..4");
   StreetCamera c;
   c.id = id;
   c.width = width;
@@ -77,7 +79,8 @@ StreetCamera street_camera(int id, int width, int height) {
   c.fx = c.fy = kFocalPerWidth * static_cast<float>(width);
   c.cx = 0.5f * static_cast<float>(width);
   c.cy = 0.5f * static_cast<float>(height);
-  c.camera_to_vehicle = waymo_pose(kMounts[id].position, kMounts[id].yaw_degrees, kCameraPitchDegrees);
+  c.camera_to_vehicle =
+      waymo_pose(kMounts[id].position, kMounts[id].yaw_degrees, kCameraPitchDegrees);
   return c;
 }
 
@@ -103,7 +106,8 @@ std::vector<uint8_t> composite_over_sky(const MeshRenderResult& render, const Ca
       const float dz = c2w[8] * x + c2w[9] * y + c2w[10];
       const float sin_elevation = dz / std::sqrt(x * x + y * y + 1);
       const float t = smoothstep(0.0f, 0.7f, sin_elevation);
-      const float sky[3] = {horizon.r + (zenith.r - horizon.r) * t, horizon.g + (zenith.g - horizon.g) * t,
+      const float sky[3] = {horizon.r + (zenith.r - horizon.r) * t,
+                            horizon.g + (zenith.g - horizon.g) * t,
                             horizon.b + (zenith.b - horizon.b) * t};
       for (int c = 0; c < 3; ++c) {
         const float v = render.rgba[p * 4 + c] * a + sky[c] * (1 - a);
@@ -118,14 +122,17 @@ std::vector<float> cast_lidar_sweep(const std::vector<MeshInstance>& instances,
                                     const Mat4& vehicle_to_road, int beams, int azimuths,
                                     std::vector<int>& label_hits) {
   const int width = azimuths / kLidarViews;
-  const float fx = 0.5f * static_cast<float>(width) / static_cast<float>(std::tan(0.5 * 360.0 / kLidarViews * kDeg));
-  const float fy = 0.5f * static_cast<float>(beams) / static_cast<float>(std::tan(kLidarHalfFieldDegrees * kDeg));
+  const float fx = 0.5f * static_cast<float>(width) /
+                   static_cast<float>(std::tan(0.5 * 360.0 / kLidarViews * kDeg));
+  const float fy = 0.5f * static_cast<float>(beams) /
+                   static_cast<float>(std::tan(kLidarHalfFieldDegrees * kDeg));
   MeshRenderOptions options;
   options.supersample = 1;  // one ray per pixel centre: depth and label of exactly that ray
   std::vector<float> rows;
   for (int view = 0; view < kLidarViews; ++view) {
     const Mat4 cam_to_vehicle =
-        waymo_pose(kLidarSensorInVehicle, static_cast<float>(view * 360 / kLidarViews), kLidarPitchDegrees) *
+        waymo_pose(kLidarSensorInVehicle, static_cast<float>(view * 360 / kLidarViews),
+                   kLidarPitchDegrees) *
         kOpenCvToWaymoCamera;
     const Camera cam = pinhole(width, beams, fx, fy, vehicle_to_road * cam_to_vehicle);
     const MeshRenderResult r = render_meshes(instances, textures, cam, options);
@@ -140,19 +147,26 @@ std::vector<float> cast_lidar_sweep(const std::vector<MeshInstance>& instances,
         const Vec3 point = cam_to_vehicle.transform_point(on_ray);
         // Return strength from the surface brightness: paint and light facades come back
         // strongly, asphalt and tyres weakly.
-        const float luminance = 0.2126f * r.rgba[p * 4] + 0.7152f * r.rgba[p * 4 + 1] +
-                                0.0722f * r.rgba[p * 4 + 2];
+        const float luminance =
+            0.2126f * r.rgba[p * 4] + 0.7152f * r.rgba[p * 4 + 1] + 0.0722f * r.rgba[p * 4 + 2];
         const int label = r.label[p];
-        const float row[14] = {kLidarSensorInVehicle.x, kLidarSensorInVehicle.y, kLidarSensorInVehicle.z,
-                               point.x, point.y, point.z,
-                               0, 0, 0,  // flow
-                               0,        // flow class
+        const float row[14] = {kLidarSensorInVehicle.x,
+                               kLidarSensorInVehicle.y,
+                               kLidarSensorInVehicle.z,
+                               point.x,
+                               point.y,
+                               point.z,
+                               0,
+                               0,
+                               0,  // flow
+                               0,  // flow class
                                label == kGroundLabel ? 1.0f : 0.0f,
                                0.02f + 0.9f * luminance * luminance,
                                0,   // elongation
                                0};  // laser id: the top LiDAR
         rows.insert(rows.end(), row, row + 14);
-        if (label >= static_cast<int>(label_hits.size())) label_hits.resize(static_cast<size_t>(label) + 1, 0);
+        if (label >= static_cast<int>(label_hits.size()))
+          label_hits.resize(static_cast<size_t>(label) + 1, 0);
         ++label_hits[static_cast<size_t>(label)];
       }
   }

@@ -71,8 +71,7 @@ void add_road(double x_min, double x_max, const StreetLayout& L, const GroundTex
               StaticBatches& b) {
   const float lane = L.road_half_width / 2;  // two lanes each way
   for (float x = static_cast<float>(x_min); x < static_cast<float>(x_max); x += lane)
-    for (int k = -2; k < 2; ++k)
-      b.quad(t.asphalt, {x, k * lane, 0}, {lane, 0, 0}, {0, lane, 0});
+    for (int k = -2; k < 2; ++k) b.quad(t.asphalt, {x, k * lane, 0}, {lane, 0, 0}, {0, lane, 0});
 
   const float z = kMarkingLift;
   auto stripe = [&](int tex, float x0, float length, float y_centre, float width) {
@@ -121,9 +120,10 @@ void add_building(float x0, float width, int side, const StreetLayout& L, Scene&
   const float base = L.curb_height;
 
   // Facade styles: brick, stone panels, painted render. Repeats keep ~1 m features.
-  const Rgb brick_colours[3] = {{0.62f, 0.28f, 0.18f}, {0.72f, 0.55f, 0.35f}, {0.45f, 0.30f, 0.25f}};
-  const Rgb render_colours[4] = {{0.85f, 0.80f, 0.66f}, {0.70f, 0.78f, 0.80f}, {0.86f, 0.68f, 0.60f},
-                                 {0.78f, 0.80f, 0.70f}};
+  const Rgb brick_colours[3] = {
+      {0.62f, 0.28f, 0.18f}, {0.72f, 0.55f, 0.35f}, {0.45f, 0.30f, 0.25f}};
+  const Rgb render_colours[4] = {
+      {0.85f, 0.80f, 0.66f}, {0.70f, 0.78f, 0.80f}, {0.86f, 0.68f, 0.60f}, {0.78f, 0.80f, 0.70f}};
   const int style = static_cast<int>(rng.uniform() * 3);
   const int ru = std::max(1, static_cast<int>(std::lround(width / 1.2f)));
   const int rv = std::max(1, static_cast<int>(std::lround(height / 0.6f)));
@@ -133,18 +133,20 @@ void add_building(float x0, float width, int side, const StreetLayout& L, Scene&
                        {0.80f, 0.78f, 0.72f}, {}, ru, rv, rng);
   } else if (style == 1) {
     const Rgb stone = render_colours[rng.next() % 4];
-    wall = add_texture(scene, TextureKind::tiles, stone, {stone.r * 0.9f, stone.g * 0.9f, stone.b * 0.9f},
-                       {0.45f, 0.44f, 0.42f}, ru, std::max(1, rv / 3), rng);
+    wall = add_texture(scene, TextureKind::tiles, stone,
+                       {stone.r * 0.9f, stone.g * 0.9f, stone.b * 0.9f}, {0.45f, 0.44f, 0.42f}, ru,
+                       std::max(1, rv / 3), rng);
   } else {
     const Rgb paint = render_colours[rng.next() % 4];
-    wall = add_texture(scene, TextureKind::marble, paint, {paint.r * 0.8f, paint.g * 0.8f, paint.b * 0.8f},
-                       {1, 1, 0.95f}, 2, 2, rng);
+    wall = add_texture(scene, TextureKind::marble, paint,
+                       {paint.r * 0.8f, paint.g * 0.8f, paint.b * 0.8f}, {1, 1, 0.95f}, 2, 2, rng);
   }
   const float yc = side * (front + depth / 2);
   b.add(wall, make_box({width, depth, height}, wall),
         Mat4::translation({x0 + width / 2, yc, base + height / 2}));
 
-  const int frame = add_texture(scene, TextureKind::solid, {0.92f, 0.92f, 0.90f}, {}, {}, 1, 1, rng);
+  const int frame =
+      add_texture(scene, TextureKind::solid, {0.92f, 0.92f, 0.90f}, {}, {}, 1, 1, rng);
   const int glass = add_texture(scene, TextureKind::stripes, {0.22f, 0.28f, 0.36f},
                                 {0.35f, 0.45f, 0.55f}, {0.60f, 0.70f, 0.78f}, 1, 1, rng);
   // A facade quad at `lift` in front of the wall, seen from the road: u along +x on the left
@@ -164,7 +166,8 @@ void add_building(float x0, float width, int side, const StreetLayout& L, Scene&
                                  {0.40f, 0.42f, 0.40f}, {0.75f, 0.72f, 0.60f}, 2, 1, rng);
     facade_quad(frame, x0 + 0.5f, 0.2f, width - 1.0f, 2.8f, kFacadeLift);
     facade_quad(shop, x0 + 0.7f, 0.3f, width - 1.4f, 2.5f, 2 * kFacadeLift);
-    const Rgb awning_colours[3] = {{0.75f, 0.15f, 0.12f}, {0.15f, 0.45f, 0.30f}, {0.20f, 0.30f, 0.65f}};
+    const Rgb awning_colours[3] = {
+        {0.75f, 0.15f, 0.12f}, {0.15f, 0.45f, 0.30f}, {0.20f, 0.30f, 0.65f}};
     const int awning = add_texture(scene, TextureKind::stripes, awning_colours[rng.next() % 3],
                                    {0.95f, 0.93f, 0.88f}, awning_colours[0], 6, 1, rng);
     b.add(awning, make_box({width - 1.0f, 1.2f, 0.15f}, awning),
@@ -246,8 +249,8 @@ int add_texture(Scene& scene, TextureKind kind, Rgb a, Rgb b, Rgb c, int repeat_
 void append_mesh(Mesh& dst, const Mesh& src, const Mat4& transform) {
   const uint32_t offset = static_cast<uint32_t>(dst.vertices.size());
   for (const MeshVertex& v : src.vertices)
-    dst.vertices.push_back({transform.transform_point(v.position),
-                            transform.transform_normal(v.normal), v.u, v.v});
+    dst.vertices.push_back(
+        {transform.transform_point(v.position), transform.transform_normal(v.normal), v.u, v.v});
   for (uint32_t i : src.indices) dst.indices.push_back(offset + i);
 }
 
@@ -256,7 +259,8 @@ Mat4 rigid_inverse(const Mat4& m) {
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) r.m[i * 4 + j] = m.m[j * 4 + i];
   for (int i = 0; i < 3; ++i)
-    r.m[i * 4 + 3] = -(r.m[i * 4 + 0] * m.m[3] + r.m[i * 4 + 1] * m.m[7] + r.m[i * 4 + 2] * m.m[11]);
+    r.m[i * 4 + 3] =
+        -(r.m[i * 4 + 0] * m.m[3] + r.m[i * 4 + 1] * m.m[7] + r.m[i * 4 + 2] * m.m[11]);
   return r;
 }
 

@@ -62,8 +62,8 @@ struct UsageError : std::runtime_error {
 struct Args {
   std::string out;
   std::string kind = "static";
-  gs::GeneratedSceneOptions options;       // static and dynamic
-  gs::StreetGeneratorOptions street;       // street
+  gs::GeneratedSceneOptions options;  // static and dynamic
+  gs::StreetGeneratorOptions street;  // street
   bool help = false;
 };
 
@@ -82,7 +82,8 @@ long long parse_integer(const std::string& flag, const std::string& value) {
 
 int parse_int(const std::string& flag, const std::string& value) {
   const long long v = parse_integer(flag, value);
-  if (v < -2147483647LL || v > 2147483647LL) throw UsageError(flag + " value " + value + " is out of range");
+  if (v < -2147483647LL || v > 2147483647LL)
+    throw UsageError(flag + " value " + value + " is out of range");
   return static_cast<int>(v);
 }
 
@@ -123,42 +124,44 @@ bool is_street_flag(const std::string& f) {
 
 // The street options: the --size preset first, then every explicit option over it, whatever
 // the order on the command line.
-gs::StreetGeneratorOptions street_options(const std::vector<std::pair<std::string, std::string>>& flags) {
+gs::StreetGeneratorOptions street_options(
+    const std::vector<std::pair<std::string, std::string>>& flags) {
   std::string size = "small";
   for (const auto& [flag, value] : flags)
     if (flag == "--size") size = value;
   if (size != "small" && size != "large")
     throw UsageError("--size must be small or large, got '" + size + "'");
   gs::StreetGeneratorOptions o = gs::street_generator_preset(size);
+  const std::pair<const char*, int*> integers[] = {{"--frames", &o.frames},
+                                                   {"--width", &o.width},
+                                                   {"--height", &o.height},
+                                                   {"--supersample", &o.supersample},
+                                                   {"--vehicles", &o.vehicles},
+                                                   {"--people", &o.people},
+                                                   {"--lidar-beams", &o.lidar_beams},
+                                                   {"--lidar-azimuths", &o.lidar_azimuths},
+                                                   {"--jpeg-quality", &o.jpeg_quality}};
   for (const auto& [flag, value] : flags) {
-    if (flag == "--frames") o.frames = parse_int(flag, value);
-    else if (flag == "--width") o.width = parse_int(flag, value);
-    else if (flag == "--height") o.height = parse_int(flag, value);
-    else if (flag == "--seed") o.seed = parse_seed(value);
-    else if (flag == "--supersample") o.supersample = parse_int(flag, value);
-    else if (flag == "--cameras") o.cameras = parse_camera_list(value);
-    else if (flag == "--vehicles") o.vehicles = parse_int(flag, value);
-    else if (flag == "--people") o.people = parse_int(flag, value);
-    else if (flag == "--lidar-beams") o.lidar_beams = parse_int(flag, value);
-    else if (flag == "--lidar-azimuths") o.lidar_azimuths = parse_int(flag, value);
-    else if (flag == "--jpeg-quality") o.jpeg_quality = parse_int(flag, value);
+    for (const auto& [name, field] : integers)
+      if (flag == name) *field = parse_int(flag, value);
+    if (flag == "--seed") o.seed = parse_seed(value);
+    if (flag == "--cameras") o.cameras = parse_camera_list(value);
   }
   return o;
 }
 
-gs::GeneratedSceneOptions object_scene_options(const std::string& kind,
-                                               const std::vector<std::pair<std::string, std::string>>& flags) {
+gs::GeneratedSceneOptions object_scene_options(
+    const std::string& kind, const std::vector<std::pair<std::string, std::string>>& flags) {
   gs::GeneratedSceneOptions o;
   o.kind = kind;
+  const std::pair<const char*, int*> integers[] = {
+      {"--views", &o.views},   {"--test-views", &o.test_views},   {"--width", &o.width},
+      {"--height", &o.height}, {"--supersample", &o.supersample}, {"--points", &o.points}};
   for (const auto& [flag, value] : flags) {
-    if (flag == "--views") o.views = parse_int(flag, value);
-    else if (flag == "--test-views") o.test_views = parse_int(flag, value);
-    else if (flag == "--width") o.width = parse_int(flag, value);
-    else if (flag == "--height") o.height = parse_int(flag, value);
-    else if (flag == "--seed") o.seed = parse_seed(value);
-    else if (flag == "--black-background") o.white_background = false;
-    else if (flag == "--supersample") o.supersample = parse_int(flag, value);
-    else if (flag == "--points") o.points = parse_int(flag, value);
+    for (const auto& [name, field] : integers)
+      if (flag == name) *field = parse_int(flag, value);
+    if (flag == "--seed") o.seed = parse_seed(value);
+    if (flag == "--black-background") o.white_background = false;
   }
   return o;
 }
@@ -239,10 +242,11 @@ int main(int argc, char** argv) {
     if (a.kind == "street") {
       const gs::StreetGeneratorOptions& o = a.street;
       gs::generate_street_scene(a.out, o);
-      std::printf("gsgen: wrote street scene (%s: %d frames x %zu cameras, %dx%d, %dx%d LiDAR "
-                  "rays) to %s in %.2f s\n",
-                  o.size.c_str(), o.frames, o.cameras.size(), o.width, o.height, o.lidar_beams,
-                  o.lidar_azimuths, a.out.c_str(), elapsed());
+      std::printf(
+          "gsgen: wrote street scene (%s: %d frames x %zu cameras, %dx%d, %dx%d LiDAR "
+          "rays) to %s in %.2f s\n",
+          o.size.c_str(), o.frames, o.cameras.size(), o.width, o.height, o.lidar_beams,
+          o.lidar_azimuths, a.out.c_str(), elapsed());
       return 0;
     }
     gs::generate_scene(a.out, a.options);

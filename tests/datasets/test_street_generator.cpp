@@ -5,18 +5,17 @@
 #include <omp.h>
 #include <sys/wait.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/errors.h"
 #include "datasets/image_io.h"
@@ -26,8 +25,8 @@
 #include "tests/test_support.h"
 
 using namespace gs;
-using gs::test::TempDir;
 using gs::test::read_text;
+using gs::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -54,7 +53,9 @@ const TempDir& shared_scene() {
   }
   return dir;
 }
-std::string scene_path(const std::string& rel) { return shared_scene() / ("scene/" + rel); }
+std::string scene_path(const std::string& rel) {
+  return shared_scene() / ("scene/" + rel);
+}
 
 std::string frame_name(int t) {
   char b[16];
@@ -172,13 +173,15 @@ TEST_CASE("street generator: same options give byte-identical files at any threa
     REQUIRE(read_text(dir / ("one_thread/" + f)) == read_text(dir / ("again/" + f)));
   }
   generate_street_scene(dir / "other_seed", tiny(2));
-  CHECK(read_text(dir / "other_seed/images/000_0.jpg") != read_text(dir / "one_thread/images/000_0.jpg"));
+  CHECK(read_text(dir / "other_seed/images/000_0.jpg") !=
+        read_text(dir / "one_thread/images/000_0.jpg"));
 }
 
 TEST_CASE("street generator: writes every file of drivestudio's layout", "[street]") {
   const StreetGeneratorOptions o = tiny();
   for (int cam : o.cameras) {
-    const std::vector<double> k = read_numbers(scene_path("intrinsics/" + std::to_string(cam) + ".txt"));
+    const std::vector<double> k =
+        read_numbers(scene_path("intrinsics/" + std::to_string(cam) + ".txt"));
     REQUIRE(k.size() == 9);
     CHECK(k[0] > 0);
     CHECK(k[2] == Approx(o.width / 2.0));
@@ -199,8 +202,8 @@ TEST_CASE("street generator: writes every file of drivestudio's layout", "[stree
       const Image img = read_image(scene_path("images/" + stem + ".jpg"));
       CHECK(img.width == o.width);
       CHECK(img.height == o.height);
-      for (const char* mask : {"sky_masks/", "dynamic_masks/all/", "dynamic_masks/human/",
-                               "dynamic_masks/vehicle/"})
+      for (const char* mask :
+           {"sky_masks/", "dynamic_masks/all/", "dynamic_masks/human/", "dynamic_masks/vehicle/"})
         CHECK(read_image(scene_path(std::string(mask) + stem + ".png")).width == o.width);
     }
   }
@@ -209,8 +212,10 @@ TEST_CASE("street generator: writes every file of drivestudio's layout", "[stree
   CHECK(std::abs(ego0.m[3]) + std::abs(ego0.m[7]) > 1);
   CHECK(std::abs(ego0.m[1]) > 0.1f);
 
-  const nlohmann::json info = nlohmann::json::parse(read_text(scene_path("instances/instances_info.json")));
-  const nlohmann::json per_frame = nlohmann::json::parse(read_text(scene_path("instances/frame_instances.json")));
+  const nlohmann::json info =
+      nlohmann::json::parse(read_text(scene_path("instances/instances_info.json")));
+  const nlohmann::json per_frame =
+      nlohmann::json::parse(read_text(scene_path("instances/frame_instances.json")));
   REQUIRE(info.size() == static_cast<size_t>(o.vehicles + o.people));
   REQUIRE(per_frame.size() == static_cast<size_t>(o.frames));
   int vehicles = 0, people = 0;
@@ -266,14 +271,16 @@ TEST_CASE("street generator: road LiDAR points lie on the road plane in the worl
 
 TEST_CASE("street generator: near vehicles hold LiDAR points; vehicles move", "[street]") {
   const StreetGeneratorOptions o = tiny();
-  const nlohmann::json info = nlohmann::json::parse(read_text(scene_path("instances/instances_info.json")));
+  const nlohmann::json info =
+      nlohmann::json::parse(read_text(scene_path("instances/instances_info.json")));
   int moving = 0, checked = 0;
   for (const auto& [key, inst] : info.items()) {
     if (inst["class_name"] != "Vehicle") continue;
     const nlohmann::json& a = inst["frame_annotations"];
     const size_t n = a["frame_idx"].size();
     REQUIRE(n > 0);
-    const synth::Mat4 first = json_matrix(a["obj_to_world"][0]), last = json_matrix(a["obj_to_world"][n - 1]);
+    const synth::Mat4 first = json_matrix(a["obj_to_world"][0]),
+                      last = json_matrix(a["obj_to_world"][n - 1]);
     moving += std::hypot(last.m[3] - first.m[3], last.m[7] - first.m[7]) > 1.0f;
     for (size_t e = 0; e < n; ++e) {
       const int t = a["frame_idx"][e];
@@ -286,7 +293,8 @@ TEST_CASE("street generator: near vehicles hold LiDAR points; vehicles move", "[
       const std::vector<float> rows = read_lidar(scene_path("lidar/" + frame_name(t) + ".bin"));
       int inside = 0;
       for (size_t k = 0; k < rows.size() / 14; ++k) {
-        const synth::Vec3 p = vehicle_to_box.transform_point({rows[k * 14 + 3], rows[k * 14 + 4], rows[k * 14 + 5]});
+        const synth::Vec3 p =
+            vehicle_to_box.transform_point({rows[k * 14 + 3], rows[k * 14 + 4], rows[k * 14 + 5]});
         inside += std::abs(p.x) <= a["box_size"][e][0].get<float>() / 2 + 0.02f &&
                   std::abs(p.y) <= a["box_size"][e][1].get<float>() / 2 + 0.02f &&
                   std::abs(p.z) <= a["box_size"][e][2].get<float>() / 2 + 0.02f;
@@ -296,7 +304,7 @@ TEST_CASE("street generator: near vehicles hold LiDAR points; vehicles move", "[
       ++checked;
     }
   }
-  CHECK(checked >= o.frames);     // most vehicles are near in most frames
+  CHECK(checked >= o.frames);       // most vehicles are near in most frames
   CHECK(moving >= o.vehicles - 1);  // one may be parked
 }
 
@@ -312,7 +320,8 @@ TEST_CASE("street generator: actors stay inside their boxes and walk or drive", 
       for (const synth::MeshInstance& inst : instances) {
         if (inst.label != synth::kFirstActorLabel + actor.id) continue;
         for (const synth::MeshVertex& v : inst.mesh->vertices) {
-          const synth::Vec3 p = road_to_box.transform_point(inst.object_to_world.transform_point(v.position));
+          const synth::Vec3 p =
+              road_to_box.transform_point(inst.object_to_world.transform_point(v.position));
           INFO("actor " << actor.id << " t " << t << " vertex " << p.x << " " << p.y << " " << p.z);
           REQUIRE(std::abs(p.x) <= actor.box_size.x / 2 + 1e-3f);
           REQUIRE(std::abs(p.y) <= actor.box_size.y / 2 + 1e-3f);
@@ -330,8 +339,10 @@ TEST_CASE("street generator: actors stay inside their boxes and walk or drive", 
       const std::vector<synth::MeshInstance> instances = synth::street_instances(world, t, storage);
       const synth::Mat4 road_to_box = synth::rigid_inverse(actor.box_to_road(t));
       for (size_t k = 0; k < instances.size(); ++k)
-        if (instances[k].label == synth::kFirstActorLabel + actor.id && world.scene.objects[k].name == "foot")
-          return road_to_box.transform_point(instances[k].object_to_world.transform_point({0, 0, 0}));
+        if (instances[k].label == synth::kFirstActorLabel + actor.id &&
+            world.scene.objects[k].name == "foot")
+          return road_to_box.transform_point(
+              instances[k].object_to_world.transform_point({0, 0, 0}));
       return synth::Vec3{};
     };
     const synth::Vec3 a = local_foot(0.0), b = local_foot(0.4);
@@ -353,7 +364,8 @@ TEST_CASE("street generator: dynamic masks cover moving objects, sky masks the s
     CHECK(mask_fraction(scene_path("sky_masks/" + stem + ".png"), 0, 4) > 0.1);
     CHECK(mask_fraction(scene_path("sky_masks/" + stem + ".png"), o.height - 4, o.height) == 0);
     for (int cam : o.cameras)
-      human += mask_fraction(scene_path("dynamic_masks/human/" + frame_name(t) + "_" + std::to_string(cam) + ".png"));
+      human += mask_fraction(
+          scene_path("dynamic_masks/human/" + frame_name(t) + "_" + std::to_string(cam) + ".png"));
   }
   CHECK(human > 0);
 }
@@ -377,7 +389,8 @@ TEST_CASE("street generator: round trip through load_street_scene", "[street]") 
     for (int f = 0; f < scene.frames; ++f)
       if (inst.present[static_cast<size_t>(f)]) (first < 0 ? first : last) = f;
     if (first < 0 || last < 0) continue;
-    const auto &a = inst.box_to_world[static_cast<size_t>(first)], &b = inst.box_to_world[static_cast<size_t>(last)];
+    const auto &a = inst.box_to_world[static_cast<size_t>(first)],
+               &b = inst.box_to_world[static_cast<size_t>(last)];
     if (std::hypot(a[3] - b[3], a[7] - b[7]) < 0.1 * (last - first)) continue;
     for (size_t v = 0; v < scene.train.size(); ++v) {
       const StreetView& view = scene.train[v];
@@ -386,7 +399,8 @@ TEST_CASE("street generator: round trip through load_street_scene", "[street]") 
       const Camera& cam = view.view.camera;
       const float* w = cam.world_to_camera;
       const float x = m[3], y = m[7], z = m[11];
-      const float cx = w[0] * x + w[1] * y + w[2] * z + w[3], cy = w[4] * x + w[5] * y + w[6] * z + w[7],
+      const float cx = w[0] * x + w[1] * y + w[2] * z + w[3],
+                  cy = w[4] * x + w[5] * y + w[6] * z + w[7],
                   cz = w[8] * x + w[9] * y + w[10] * z + w[11];
       if (cz < 2 || cz > 40) continue;
       const int i = static_cast<int>(std::floor(cam.fx * cx / cz + cam.cx));
@@ -399,7 +413,8 @@ TEST_CASE("street generator: round trip through load_street_scene", "[street]") 
       ++tried;
       // The centre of a moving vehicle may be hidden behind another one, so most (not all)
       // centres must fall on the mask.
-      UNSCOPED_INFO("instance " << inst.id << " view " << v << " pixel " << i << "," << j << " mask "
+      UNSCOPED_INFO("instance " << inst.id << " view " << v << " pixel " << i << "," << j
+                                << " mask "
                                 << int(mask.values[static_cast<size_t>(j) * mask.width + i]));
       hits += mask.values[static_cast<size_t>(j) * mask.width + i] == 255;
     }
@@ -429,7 +444,8 @@ TEST_CASE("gsgen --kind street: options and exit codes", "[street]") {
   CHECK(read_text(dir / "log").find("cameras") != std::string::npos);
   CHECK(run("--kind street --size huge" + out) == 2);
   CHECK(run("--kind street --frames 2 --width 32 --height 24 --cameras 0,3 --vehicles 3 "
-            "--people 1 --lidar-beams 4 --lidar-azimuths 64 --seed 9" + out) == 0);
+            "--people 1 --lidar-beams 4 --lidar-azimuths 64 --seed 9" +
+            out) == 0);
   CHECK(read_image(dir / "s/images/001_3.jpg").width == 32);
   CHECK(fs::exists(dir / "s/dynamic_masks/vehicle/000_0.png"));
   CHECK(!fs::exists(dir / "s/images/000_1.jpg"));
