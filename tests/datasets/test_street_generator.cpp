@@ -424,6 +424,27 @@ TEST_CASE("street generator: round trip through load_street_scene", "[street]") 
   CHECK(hits >= tried * 3 / 4);
 }
 
+TEST_CASE("street generator: a shorter run over a longer one leaves no stale frames",
+          "[street]") {
+  TempDir dir("street_stale");
+  StreetGeneratorOptions o = tiny();
+  o.width = 32;
+  o.height = 24;
+  o.lidar_beams = 4;
+  o.lidar_azimuths = 64;
+  o.frames = 4;
+  generate_street_scene(dir / "s", o);
+  std::ofstream(dir / "s/images/notes.txt") << "kept";
+  o.frames = 2;
+  generate_street_scene(dir / "s", o);
+  CHECK(count_street_frames(dir / "s") == 2);
+  CHECK_FALSE(fs::exists(dir / "s/images/002_0.jpg"));
+  CHECK_FALSE(fs::exists(dir / "s/lidar/003.bin"));
+  CHECK_FALSE(fs::exists(dir / "s/dynamic_masks/all/003_2.png"));
+  CHECK(fs::exists(dir / "s/images/001_2.jpg"));
+  CHECK(fs::exists(dir / "s/images/notes.txt"));  // only frame files are removed
+}
+
 TEST_CASE("gsgen --kind street: options and exit codes", "[street]") {
   const std::string exe = std::string(GSTRAIN_BINARY_DIR) + "/trainer/gsgen";
   if (!fs::exists(exe)) {
