@@ -44,6 +44,7 @@ struct ScreenTriangle {
   bool owns_edge[3];
   ClipVertex v[3];  // attributes for shading
   int texture_id;
+  int label;  // MeshInstance::label
 };
 
 // Twice the signed area of (a, b, p): > 0 when p is on the inner side of edge a→b.
@@ -66,7 +67,8 @@ int64_t to_fixed(double v) {
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 void setup_triangle(const ClipVertex& a, const ClipVertex& b, const ClipVertex& c,
-                    int texture_id, const Camera& cam, std::vector<ScreenTriangle>& out) {
+                    int texture_id, int label, const Camera& cam,
+                    std::vector<ScreenTriangle>& out) {
   ScreenTriangle t;
   t.v[0] = a;
   t.v[1] = b;
@@ -103,17 +105,18 @@ void setup_triangle(const ClipVertex& a, const ClipVertex& b, const ClipVertex& 
     t.inv_z[k] = 1.0f / t.v[k].cam.z;
   }
   t.texture_id = texture_id;
+  t.label = label;
   out.push_back(t);
 }
 
 // Clips one camera-space triangle against z ≥ near (Sutherland–Hodgman against one plane gives
 // at most a quad) and sets up the resulting one or two triangles.
-void clip_and_setup(const ClipVertex (&tri)[3], float near_plane, int texture_id,
+void clip_and_setup(const ClipVertex (&tri)[3], float near_plane, int texture_id, int label,
                     const Camera& cam, std::vector<ScreenTriangle>& out) {
   const bool in0 = tri[0].cam.z >= near_plane, in1 = tri[1].cam.z >= near_plane,
              in2 = tri[2].cam.z >= near_plane;
   if (in0 && in1 && in2) {
-    setup_triangle(tri[0], tri[1], tri[2], texture_id, cam, out);
+    setup_triangle(tri[0], tri[1], tri[2], texture_id, label, cam, out);
     return;
   }
   if (!in0 && !in1 && !in2) return;
@@ -131,7 +134,8 @@ void clip_and_setup(const ClipVertex (&tri)[3], float near_plane, int texture_id
       poly[n++] = c;
     }
   }
-  for (int k = 1; k + 1 < n; ++k) setup_triangle(poly[0], poly[k], poly[k + 1], texture_id, cam, out);
+  for (int k = 1; k + 1 < n; ++k)
+    setup_triangle(poly[0], poly[k], poly[k + 1], texture_id, label, cam, out);
 }
 
 // Per-thread buffers for one image row's s × (W·s) samples.
@@ -140,6 +144,30 @@ struct RowScratch {
   std::vector<int32_t> tri;  // visible triangle, −1 = none
   std::vector<float> b1, b2;  // screen-space barycentrics of vertices 1 and 2
 };
+
+// The label most of a pixel's samples carry (uncovered = 0); ties go to the label of the first
+// tied sample in row-major sample order, so the result never depends on hashing or threads.
+int32_t majority_label(const RowScratch& sc, const std::vector<ScreenTriangle>& tris, int i,
+                       int S, int row_samples) {
+  int32_t labels[16] = {};  // S ≤ 4
+  int n = 0;
+  for (int b = 0; b < S; ++b)
+    for (int a = 0; a < S; ++a) {
+      const int32_t t = sc.tri[static_cast<size_t>(b) * row_samples + static_cast<size_t>(i) * S + a];
+      labels[n++] = t < 0 ? 0 : tris[static_cast<size_t>(t)].label;
+    }
+  int32_t best = labels[0];
+  int best_count = 0;
+  for (int k = 0; k < n; ++k) {
+    int count = 0;
+    for (int q = 0; q < n; ++q) count += labels[q] == labels[k];
+    if (count > best_count) {  // strict: an earlier sample keeps a tie
+      best = labels[k];
+      best_count = count;
+    }
+  }
+  return best;
+}
 
 }  // namespace
 
@@ -204,7 +232,7 @@ MeshRenderResult render_meshes(const std::vector<MeshInstance>& instances,
       GS_CHECK(i0 < verts.size() && i1 < verts.size() && i2 < verts.size(),
                "mesh " + std::to_string(m) + " has a vertex index out of range");
       const ClipVertex tri[3] = {verts[i0], verts[i1], verts[i2]};
-      clip_and_setup(tri, options.near_plane, mesh.texture_id, camera, tris);
+      clip_and_setup(tri, options.near_plane, mesh.texture_id, inst.label, camera, tris);
     }
   }
 
@@ -225,6 +253,7 @@ MeshRenderResult render_meshes(const std::vector<MeshInstance>& instances,
   result.height = H;
   result.rgba.assign(static_cast<size_t>(W) * H * 4, 0.0f);
   result.depth.assign(static_cast<size_t>(W) * H, 0.0f);
+  result.label.assign(static_cast<size_t>(W) * H, 0);
   const Vec3 light = normalize(options.light_direction);
   const int row_samples = W * S;
   const float inv_samples = 1.0f / static_cast<float>(S * S);
@@ -304,6 +333,7 @@ MeshRenderResult render_meshes(const std::vector<MeshInstance>& instances,
             ++covered;
           }
         }
+        result.label[static_cast<size_t>(j) * W + i] = majority_label(sc, tris, i, S, row_samples);
         float* out = &result.rgba[(static_cast<size_t>(j) * W + i) * 4];
         if (covered == 0) {
           out[0] = options.background.r;

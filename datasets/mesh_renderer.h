@@ -1,10 +1,12 @@
 // An independent CPU renderer for textured triangle meshes: z-buffered rasterisation with
 // perspective-correct UVs, Lambert + ambient shading from a fixed directional light, and
-// ordered-grid supersampling. It renders the synthetic training scenes, so it uses exactly the
+// ordered-grid supersampling; besides colour it returns depth and a per-pixel instance label
+// (masks of generated scenes). It renders the synthetic training scenes, so it uses exactly the
 // camera conventions of our Gaussian rasterizer (DESIGN.md §3): OpenCV axes, row-major
 // world→camera transform, fx fy cx cy in pixels, pixel (i, j) centred at (i+0.5, j+0.5).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "datasets/mesh.h"
@@ -18,6 +20,9 @@ namespace gs::synth {
 struct MeshInstance {
   const Mesh* mesh = nullptr;
   Mat4 object_to_world;
+  // An integer the caller attaches to every pixel this instance wins (object ids, semantic
+  // classes); 0 is also what uncovered samples carry.
+  int label = 0;
 };
 
 struct MeshRenderOptions {
@@ -39,6 +44,10 @@ struct MeshRenderResult {
   std::vector<float> rgba;
   // H×W mean camera-space z of the covered samples; 0 where nothing is covered.
   std::vector<float> depth;
+  // H×W label of the pixel: the MeshInstance::label held by most of its s×s samples, an
+  // uncovered sample counting as label 0; on a tie, the label of the first of the tied samples
+  // in row-major sample order. With supersample 1 it is the label of the pixel-centre sample.
+  std::vector<int32_t> label;
 
   // H×W×3 image composited over `background`.
   std::vector<float> rgb_over(Rgb background) const;

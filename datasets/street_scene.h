@@ -20,16 +20,19 @@
 namespace gs {
 
 struct StreetOptions {
-  int start_frame = 0;              // first frame of the range (inclusive)
-  int end_frame = -1;               // last frame (inclusive); -1: the last frame of the scene
-  std::vector<int> cameras{0, 1, 2};  // drivestudio camera ids (Waymo: 0 front, 1 front-left,
-                                      // 2 front-right, 3 side-left, 4 side-right)
-  int downscale = 1;                // integer image downscale
-  int test_every = 10;              // frames 0-based k·N (k ≥ 1) of the range are held out, every
-                                    // camera of them; 0 = none (drivestudio's test_image_stride)
-  bool load_images = true;          // false: cameras, LiDAR and instances only (plans, tools)
+  int start_frame = 0;  // first frame of the range (inclusive)
+  int end_frame = -1;   // last frame (inclusive); -1: the last frame of the scene
+  // drivestudio camera ids (Waymo: 0 front, 1 front-left, 2 front-right, 3 side-left,
+  // 4 side-right)
+  std::vector<int> cameras{0, 1, 2};
+  int downscale = 1;  // integer image downscale
+  // Frames k·N (k ≥ 1, 0-based in the range) are held out, every camera of them; 0 = none
+  // (drivestudio's test_image_stride).
+  int test_every = 10;
+  bool load_images = true;  // false: cameras, LiDAR and instances only (plans, tools)
+  bool load_masks = true;   // sky and dynamic masks where the files exist (with load_images)
   bool load_lidar = true;
-  size_t max_lidar_points = 0;      // > 0: keep at most this many points per sweep (every k-th)
+  size_t max_lidar_points = 0;  // > 0: keep at most this many points per sweep (every k-th)
 };
 
 // The class of an annotated instance, and the node that models it.
@@ -38,22 +41,23 @@ const char* to_string(InstanceClass c);
 
 // One annotated object: a box of fixed size and a pose per frame where it is present.
 struct StreetInstance {
-  int id = 0;                     // as in instances_info.json
+  int id = 0;  // its key in instances_info.json (the id frame_instances.json lists)
   InstanceClass cls = InstanceClass::vehicle;
   std::array<float, 3> box_size{0, 0, 0};  // length (x), width (y), height (z), metres; the
                                            // largest over the instance's annotations
   // Per selected frame (index f = frame - start_frame): whether the instance is annotated in
-  // that frame, and its box→world pose (row-major 4×4, rigid, our world).
+  // that frame, and its box→world pose (row-major 4×4, rigid, our world; identity where the
+  // instance is absent).
   std::vector<uint8_t> present;
   std::vector<std::array<float, 16>> box_to_world;
 };
 
 // One view: a (frame, camera) pair.
 struct StreetView {
-  View view;              // camera (OpenCV axes, undistorted, at the loaded resolution), time
-                          // = frame index in the range / (frames − 1), image_path
-  int frame = 0;          // index into the selected frames (0 … frames − 1)
-  int camera_id = 0;      // drivestudio camera id
+  View view;          // camera (OpenCV axes, undistorted, at the loaded resolution), time
+                      // = frame index in the range / (frames − 1), image_path
+  int frame = 0;      // index into the selected frames (0 … frames − 1)
+  int camera_id = 0;  // drivestudio camera id
 };
 
 // An 8-bit single-channel mask at the view's resolution (H×W, 0 or 255 after thresholding at
@@ -65,7 +69,7 @@ struct HostMask {
 };
 
 struct StreetFrameMasks {
-  HostMask sky;                     // 255 = sky
+  HostMask sky;                                          // 255 = sky
   HostMask dynamic_all, dynamic_human, dynamic_vehicle;  // 255 = that class moves here
 };
 
@@ -80,11 +84,13 @@ struct StreetScene {
   int start_frame = 0, frames = 0;  // the selected range: start_frame … start_frame + frames − 1
   std::vector<int> cameras;         // the selected camera ids
   std::vector<StreetView> train, test;
-  std::vector<HostImage> train_images, test_images;  // parallel to train / test when loaded
-  std::vector<StreetFrameMasks> train_masks, test_masks;
-  std::vector<LidarSweep> lidar;                     // per selected frame (empty if not loaded)
-  std::vector<std::array<float, 16>> ego_to_world;   // per selected frame, in our world
-  std::vector<StreetInstance> instances;             // every annotated instance of the range
+  std::vector<HostImage> train_images, test_images;       // parallel to train / test when loaded
+  std::vector<StreetFrameMasks> train_masks, test_masks;  // parallel to train / test when
+                                                          // images and masks are loaded
+  std::vector<LidarSweep> lidar;  // per selected frame (empty if not loaded, or no lidar/)
+  std::vector<std::array<float, 16>> ego_to_world;  // per selected frame, in our world
+  std::vector<StreetInstance> instances;            // every instance annotated in the range, by id
+                                                    // (empty without an instances/ folder)
   // The LiDAR bounding box of all sweeps (world) and drivestudio's scene radius
   // R = 1.1 × half its largest side (the unit of densification sizes); from the camera centres
   // when no LiDAR is loaded.
@@ -93,8 +99,10 @@ struct StreetScene {
 };
 
 // Loads the scene folder. Throws gs::IoError naming the file and field for anything missing or
-// malformed (a truncated .bin, a JSON field of the wrong type, a frame out of range, an unknown
-// class), and gs::ConfigError for bad options (empty camera list, start > end).
+// malformed (a truncated .bin, a JSON field of the wrong type, a frame_idx outside the scene,
+// an unknown class), and gs::ConfigError naming the option for bad options (empty or repeated
+// camera list, start > end, a frame range outside the scene). What is optional (masks, lidar/,
+// instances/) and every rule: docs/street_format.md, "What the loader decides".
 StreetScene load_street_scene(const std::string& path, const StreetOptions& options = {});
 
 // The number of frames the scene folder holds (files in ego_pose/), without loading anything.

@@ -1,6 +1,6 @@
 // Closed-form checks of the synthetic-scene mesh renderer (coverage, pinhole projection,
-// z-buffer, near-plane clipping, perspective-correct UVs, fill rule, antialiasing) and of the
-// mesh builders and procedural textures it draws.
+// z-buffer, near-plane clipping, perspective-correct UVs, fill rule, antialiasing, per-pixel
+// instance labels) and of the mesh builders and procedural textures it draws.
 #include <omp.h>
 
 #include <catch2/catch.hpp>
@@ -137,6 +137,40 @@ TEST_CASE("mesh renderer: the nearer triangle wins regardless of order", "[gen]"
     CHECK(green_only[0] == 0.0f);
     CHECK(green_only[1] == 1.0f);
     CHECK(r.depth[16 * 32 + 20] == Approx(3.0f).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("mesh renderer: per-pixel labels follow the visible instance", "[gen]") {
+  // u = 25·x + 16 at depth 2 (and 16.67·x + 16 at depth 3).
+  const Mesh near_quad = quad_at(-0.4f, 0.0f, -0.4f, 0.4f, 2.0f, 0);  // u 6..16
+  const Mesh far_quad = quad_at(-0.2f, 0.6f, -0.6f, 0.6f, 3.0f, 0);   // u 12.67..26
+  const std::vector<ProceduralTexture> tex = {solid({1, 1, 1})};
+  SECTION("one sample per pixel: the nearer instance's label, 0 where nothing is covered") {
+    for (bool near_first : {true, false}) {
+      std::vector<MeshInstance> inst = {{&near_quad, Mat4{}, 3}, {&far_quad, Mat4{}, 7}};
+      if (!near_first) std::swap(inst[0], inst[1]);
+      const MeshRenderResult r = render_meshes(inst, tex, test_camera(), unlit(1));
+      REQUIRE(r.label.size() == 32u * 32u);
+      CHECK(r.label[16 * 32 + 14] == 3);  // both cover it, the near one wins
+      CHECK(r.label[16 * 32 + 8] == 3);
+      CHECK(r.label[16 * 32 + 20] == 7);
+      CHECK(r.label[16 * 32 + 2] == 0);   // nothing
+      CHECK(r.label[1 * 32 + 14] == 0);
+    }
+  }
+  SECTION("supersampled: the majority of the samples, ties to the first sample") {
+    // u ∈ [6.5, 16.5]: pixels 6 and 16 are half covered (one of two sample columns).
+    const Mesh quad = quad_at(-0.38f, 0.02f, -0.4f, 0.4f, 2.0f, 0);
+    const MeshRenderResult r = render_meshes({{&quad, Mat4{}, 5}}, tex, test_camera(), unlit(2));
+    CHECK(r.label[16 * 32 + 10] == 5);
+    CHECK(alpha_at(r, 6, 16) == 0.5f);
+    CHECK(alpha_at(r, 16, 16) == 0.5f);
+    CHECK(r.label[16 * 32 + 6] == 0);   // first sample (left column) uncovered
+    CHECK(r.label[16 * 32 + 16] == 5);  // first sample covered
+    const MeshRenderResult r4 = render_meshes({{&quad, Mat4{}, 5}}, tex, test_camera(), unlit(4));
+    CHECK(r4.label[16 * 32 + 10] == 5);
+    CHECK(r4.label[16 * 32 + 6] == 0);
+    CHECK(r4.label[16 * 32 + 16] == 5);
   }
 }
 
