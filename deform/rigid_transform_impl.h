@@ -10,7 +10,7 @@
 #include "core/hd.h"
 #include "deform/rigid_transform.h"
 #include "rasterizer/projection_math.h"
-#include "rasterizer/vec_math.h"
+#include "core/vec_math.h"
 
 namespace gs::rigid_impl {
 

@@ -20,7 +20,7 @@
 #include <cstddef>
 
 #include "core/device.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

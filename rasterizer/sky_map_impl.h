@@ -6,8 +6,8 @@
 #include <cstddef>
 
 #include "core/hd.h"
-#include "rasterizer/camera.h"
-#include "rasterizer/vec_math.h"
+#include "core/camera.h"
+#include "core/vec_math.h"
 
 namespace gs::sky_impl {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/device.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 
 namespace gs {
 

@@ -9,7 +9,7 @@
 #include "core/device.h"
 #include "core/hd.h"
 #include "core/parallel_for.h"
-#include "rasterizer/vec_math.h"
+#include "core/vec_math.h"
 #include "trainer/street_losses.h"
 
 namespace gs::street_loss_math {

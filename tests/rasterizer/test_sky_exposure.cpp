@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/buffer.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 #include "rasterizer/exposure.h"
 #include "rasterizer/sky_map.h"
 #include "rasterizer/sky_map_impl.h"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/buffer.h"
-#include "rasterizer/camera.h"
+#include "core/camera.h"
 #include "tests/deform/gradient_check.h"
 #include "tests/test_support.h"
 #include "trainer/street_losses.h"
