@@ -6,14 +6,15 @@
 #include "optim/adam_split.h"
 #include "rasterizer/sh.h"
 #include "scene/deformable_node.h"
+#include "scene/rigid_node.h"
 
 namespace gs {
 
-GaussianNode::GaussianNode(const NodeSetup& s)
+GaussianNode::GaussianNode(const NodeSetup& s, bool tagged)
     : cfg_(*s.config),
       node_(*s.node),
       scene_extent_(s.scene_extent),
-      model_(s.node->name, s.device, s.sh_degree, s.capacity),
+      model_(s.node->name, s.device, s.sh_degree, s.capacity, tagged),
       v_sh_(Buffer<float>::zeros(s.device, s.capacity * 3 * sh_coeff_count(s.sh_degree),
                                  MemCategory::grads)) {}
 
@@ -64,11 +65,11 @@ void GaussianNode::optimizer_step(int step, const NodeGradients& g) {
   };
   const double lr_pos = exponential_lr(step, t.lr_position_init * scene_extent_,
                                        t.lr_position_final * scene_extent_, t.iterations);
-  ParamGroup pm = group(GaussianParam::means, g.v_means, lr_pos);
+  ParamGroup pm = group(GaussianParam::means, stored_means_grad(g), lr_pos);
   adam_step(model_.device(), pm, step, a);
   ParamGroup ps = group(GaussianParam::log_scales, g.v_log_scales, t.lr_scale);
   adam_step(model_.device(), ps, step, a);
-  ParamGroup pq = group(GaussianParam::quats, g.v_quats, t.lr_rotation);
+  ParamGroup pq = group(GaussianParam::quats, stored_quats_grad(g), t.lr_rotation);
   adam_step(model_.device(), pq, step, a);
   ParamGroup po = group(GaussianParam::opacity, g.v_opacity_logits, t.lr_opacity);
   adam_step(model_.device(), po, step, a);
@@ -100,6 +101,7 @@ std::unique_ptr<SceneNode> make_scene_node(const NodeSetup& setup) {
   switch (setup.node->kind) {
     case NodeKind::background: return std::make_unique<GaussianNode>(setup);
     case NodeKind::deformable: return std::make_unique<DeformableNode>(setup);
+    case NodeKind::rigid: return std::make_unique<RigidNode>(setup);
     default:
       throw ConfigError("node '" + setup.node->name + "' of kind " + to_string(setup.node->kind) +
                             " is not trainable yet",

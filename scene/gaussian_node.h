@@ -22,11 +22,12 @@ struct NodeSetup {
   size_t capacity = 0;       // planned capacity (Gaussians)
   double scene_extent = 1;   // the unit of position learning rates and densification sizes
   size_t mlp_chunk = 0;      // planned Gaussians per MLP chunk (deformable nodes)
+  const struct RigidInstances* instances = nullptr;  // rigid nodes: the boxes and their poses
 };
 
 class GaussianNode : public SceneNode {
  public:
-  explicit GaussianNode(const NodeSetup& setup);
+  explicit GaussianNode(const NodeSetup& setup, bool tagged = false);
 
   const std::string& name() const override { return model_.name(); }
   NodeKind kind() const override { return node_.kind; }
@@ -54,6 +55,10 @@ class GaussianNode : public SceneNode {
   virtual GaussianInputs placed_gaussians(const FrameContext& frame);
   // Gradients of the placed Gaussians → stored ones (nothing to do here).
   virtual void transform_backward(const FrameContext&, const NodeGradients&) {}
+  // Where the stored means' and quaternions' gradients are after backward (in place in the
+  // render set's slice, unless the transform writes them elsewhere).
+  virtual float* stored_means_grad(const NodeGradients& g) { return g.v_means; }
+  virtual float* stored_quats_grad(const NodeGradients& g) { return g.v_quats; }
 
   const Config& cfg_;
   const NodeConfig node_;

@@ -30,6 +30,7 @@ namespace gs {
 struct FrameContext {
   int step = 0;                // the training step (the last trained one when evaluating)
   float time = 0;              // the view's time in [0, 1] (plus training noise when training)
+  int frame = 0;               // street scenes: the frame index in the selected range
   const Camera* camera = nullptr;
   int active_sh_degree = 3;    // SH bands in use (training raises it over time)
 };
