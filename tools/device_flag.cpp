@@ -3,8 +3,7 @@
 
 namespace gs::tools {
 
-std::string device_flag(const Flags& flags, const std::string& name,
-                        const std::string& fallback) {
+std::string device_flag(const Flags& flags, const std::string& name, const std::string& fallback) {
   const std::string v = flags.value(name, fallback);
   if (v == "auto" || v == "cpu" || v == "cuda") return v;
   if (v.rfind("cuda:", 0) == 0 && v.size() > 5 &&

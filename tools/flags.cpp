@@ -13,7 +13,9 @@
 namespace gs::tools {
 namespace {
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 template <typename T>
 std::string to_text(T x) {
@@ -46,8 +48,7 @@ T parse_whole(const std::string& flag, const std::string& text, T lo, T hi, cons
   const bool read = ec == std::errc() && stop == end;
   bool in_range = read && x >= lo && x <= hi;
   if constexpr (std::is_floating_point_v<T>) in_range = in_range && std::isfinite(x);
-  if (!in_range)
-    throw UsageError(flag + " '" + text + "': expected " + accepted(what, lo, hi));
+  if (!in_range) throw UsageError(flag + " '" + text + "': expected " + accepted(what, lo, hi));
   return x;
 }
 
@@ -74,8 +75,8 @@ Flags::Flags(int argc, const char* const* argv, std::vector<FlagSpec> specs)
       if (specs_[j].name == specs_[i].name)
         throw std::logic_error("Flags: " + specs_[i].name + " is declared twice");
   }
-  const bool declares_help =
-      std::any_of(specs_.begin(), specs_.end(), [](const FlagSpec& s) { return s.name == "--help"; });
+  const bool declares_help = std::any_of(specs_.begin(), specs_.end(),
+                                         [](const FlagSpec& s) { return s.name == "--help"; });
   for (int i = 1; i < argc; ++i) {
     std::string name = argv[i];
     if (name == "-h" && declares_help) name = "--help";
@@ -92,7 +93,8 @@ Flags::Flags(int argc, const char* const* argv, std::vector<FlagSpec> specs)
     if (it == specs_.end()) throw UsageError(unknown_flag_message(name, specs_));
     if (given_.count(name) && !it->repeatable) throw UsageError(name + " is given twice");
     if (it->takes_value && !inline_value) {
-      if (i + 1 >= argc || starts_with(argv[i + 1], "--")) throw UsageError(name + " needs a value");
+      if (i + 1 >= argc || starts_with(argv[i + 1], "--"))
+        throw UsageError(name + " needs a value");
       value = argv[++i];
     } else if (!it->takes_value && inline_value) {
       throw UsageError(name + " takes no value");
@@ -139,8 +141,7 @@ double Flags::number(const std::string& name, double lo, double hi, double fallb
   return has(name) ? parse_number(name, value(name), lo, hi) : fallback;
 }
 
-uint64_t Flags::uint64(const std::string& name, uint64_t lo, uint64_t hi,
-                       uint64_t fallback) const {
+uint64_t Flags::uint64(const std::string& name, uint64_t lo, uint64_t hi, uint64_t fallback) const {
   return has(name) ? parse_uint64(name, value(name), lo, hi) : fallback;
 }
 
@@ -153,8 +154,7 @@ double parse_number(const std::string& flag, const std::string& text, double lo,
   return parse_whole<double>(flag, text, lo, hi, "a number");
 }
 
-uint64_t parse_uint64(const std::string& flag, const std::string& text, uint64_t lo,
-                      uint64_t hi) {
+uint64_t parse_uint64(const std::string& flag, const std::string& text, uint64_t lo, uint64_t hi) {
   return parse_whole<uint64_t>(flag, text, lo, hi, "an integer");
 }
 

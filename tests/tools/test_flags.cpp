@@ -18,9 +18,9 @@ using Catch::Contains;
 namespace {
 
 // A tool with a bit of everything: values, a repeatable value, switches and --help.
-const std::vector<FlagSpec> kSpecs = {{"--ply", true},  {"--views", true},     {"--scale", true},
-                                      {"--seed", true}, {"--set", true, true}, {"--device", true},
-                                      {"--antialias"},  {"--help"}};
+const std::vector<FlagSpec> kSpecs = {
+    {"--ply", true},       {"--views", true},  {"--scale", true}, {"--seed", true},
+    {"--set", true, true}, {"--device", true}, {"--antialias"},   {"--help"}};
 
 // Parses `args` as a command line of the tool above (argv[0] added).
 Flags parse(std::vector<const char*> args) {
