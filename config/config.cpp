@@ -52,6 +52,8 @@ void visit(V& v, DataConfig& d) {
   v.choice("background", d.background, kBackgrounds);
   v.field("cameras", d.cameras, IntRange{1, 16});
   v.field("frames", d.frames, IntRange{1, 1'000'000});
+  v.field("start_frame", d.start_frame, IntRange{0, 1'000'000});
+  v.field("end_frame", d.end_frame, IntRange{-1, 1'000'000});
   v.field("test_every", d.test_every, IntRange{1, 1'000'000});
   v.choice("image_cache", d.image_cache, kImageCaches);
 }

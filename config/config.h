@@ -44,6 +44,8 @@ struct DataConfig {
   std::string background = "white";   // white | black (alpha compositing of RGBA inputs)
   int cameras = 1;                    // cameras per frame (street scenes)
   int frames = 100;                   // expected frames, used by the plan before loading
+  int start_frame = 0;                // street scenes: the first frame trained on
+  int end_frame = -1;                 // street scenes: the last frame (inclusive); -1: the last
   int test_every = 8;                 // hold out every Nth view when no test split is given
   std::string image_cache = "auto";   // auto | host | device: where images live while training
 };

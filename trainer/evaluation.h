@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/street_scene.h"
 #include "rasterizer/rasterize.h"
 #include "scene/render_set.h"
 
@@ -14,6 +15,21 @@ namespace gs {
 struct EvalResult {
   double psnr = 0, ssim = 0;  // means over the views
   size_t views = 0;
+  // PSNR over the pixels of the region masks (all views' pixels pooled), when masks were given
+  // and cover any pixel; region_pixels 0 otherwise.
+  double region_psnr = 0;
+  size_t region_pixels = 0;
+};
+
+class ImageFormation;
+
+// What street views add: per view the frame (for instance poses), the sky behind the Gaussians
+// (no exposure on held-out views), and a region to score separately (e.g. the vehicles'
+// dynamic masks).
+struct EvalExtras {
+  const std::vector<int>* frames = nullptr;  // per view
+  ImageFormation* formation = nullptr;
+  const std::vector<const HostMask*>* regions = nullptr;  // per view; null entries: none
 };
 
 // Renders every view through the render set, with every node's full SH degree, at the views'
@@ -21,6 +37,6 @@ struct EvalResult {
 // <png_dir>/<index>_<name>.png for each view.
 EvalResult evaluate_views(RenderSet& set, const std::vector<View>& views,
                           const std::vector<HostImage>& images, const RasterSettings& settings,
-                          const std::string& png_dir, int step);
+                          const std::string& png_dir, int step, const EvalExtras& extras = {});
 
 }  // namespace gs

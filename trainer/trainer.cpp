@@ -22,6 +22,7 @@
 #include "budget/memory_monitor.h"
 #include "datasets/dataset.h"
 #include "datasets/scene_generator.h"
+#include "datasets/street_generator.h"
 #include "formats/checkpoint.h"
 #include "formats/ply_io.h"
 #include "optim/loss.h"
@@ -31,7 +32,11 @@
 #include "scene/gaussian_node.h"
 #include "scene/init_gaussians.h"
 #include "scene/render_set.h"
+#include "scene/rigid_node.h"
 #include "trainer/evaluation.h"
+#include "trainer/image_formation.h"
+#include "trainer/street_data.h"
+#include "trainer/street_losses.h"
 #include "trainer/progress.h"
 #include "trainer/train_images.h"
 
@@ -100,6 +105,8 @@ class TrainingRun {
  private:
   // Which nodes of the config this version trains (throws ConfigError for the others).
   void select_nodes();
+  // node_cfgs_ from cfg_.nodes: the trained Gaussian nodes, background first.
+  void collect_trained_nodes();
   void setup_outputs();
   void setup_data();
   void setup_plan();
@@ -127,6 +134,14 @@ class TrainingRun {
   std::vector<GaussianModel*> models();
   std::vector<CheckpointTensor> checkpoint_tensors();
   float time_noise(int step) const;
+  bool street() const { return street_ != nullptr; }
+  EvalExtras eval_extras();
+  // Street scenes: the sky/exposure backward, the sky opacity and LiDAR depth losses of the
+  // step (into v_rgb_, v_alpha_, v_depth_ and last_loss_).
+  void street_supervision(size_t view, int frame, const Camera& camera,
+                          const RasterForward& forward);
+  // Initial Gaussians of node i (its points; a rigid node's per instance, tagged).
+  void load_initial_gaussians(SceneNode& node, const NodePlan& plan);
   // The first node with a deformation network (nullptr: none).
   const SceneNode* network_node() const;
 
@@ -141,6 +156,15 @@ class TrainingRun {
   std::vector<std::unique_ptr<SceneNode>> nodes_;
   std::unique_ptr<RenderSet> render_set_;
   std::unique_ptr<BudgetController> budget_;
+  std::unique_ptr<StreetTraining> street_;           // street scenes only
+  std::unique_ptr<RigidInstances> rigid_instances_;  // street scenes only
+  std::unique_ptr<ImageFormation> formation_;        // sky and exposure (street scenes)
+  int sky_resolution_ = 0;                           // the config's sky node (street scenes)
+  // Street supervision of the step: sky mask, LiDAR depth, and the alpha/depth gradients.
+  Buffer<uint8_t> sky_mask_;
+  Buffer<float> lidar_depth_, v_alpha_, v_depth_;
+  double last_sky_loss_ = 0, last_depth_loss_ = 0;
+  std::vector<const HostMask*> eval_regions_;  // the test views' vehicle masks
   std::unique_ptr<TrainImages> images_;
   RasterSettings raster_;
   // Buffers of every step, allocated once (per-view transients; raster category).
@@ -175,6 +199,37 @@ void TrainingRun::setup_outputs() {
 }
 
 void TrainingRun::setup_data() {
+  if (cfg_.scene == SceneKind::omnire) {
+    std::string path = cfg_.data.path;
+    if (path.empty()) {
+      path = default_scene_dir(cfg_);
+      if (!fs::exists(path + "/ego_pose")) {
+        log_info("generating the embedded default street scene into ", path);
+        generate_street_scene(path, street_generator_preset("small"));
+      }
+    }
+    if (cfg_.data.width != 0 || cfg_.data.height != 0)
+      log_info("data: street scenes train at their images' resolution / data.downscale "
+               "(data.width/height size the plan before loading)");
+    street_ = std::make_unique<StreetTraining>(load_street_training(path, cfg_, data_));
+    if (data_.train.empty()) throw IoError("street scene '" + path + "' has no training views");
+    if (street_->rigid_instances.empty()) {
+      // No vehicle in the selected frames: the rigid node has nothing to model.
+      for (size_t i = 0; i < cfg_.nodes.size(); ++i)
+        if (cfg_.nodes[i].kind == NodeKind::rigid) {
+          log_warn("node '", cfg_.nodes[i].name, "': no vehicle in the selected frames; the "
+                   "node is not trained");
+          cfg_.nodes.erase(cfg_.nodes.begin() + long(i));
+          break;
+        }
+      collect_trained_nodes();
+    }
+    log_info("data: street '", path, "': ", data_.train.size(), " train / ", data_.test.size(),
+             " test views at ", data_.train[0].camera.width, "x", data_.train[0].camera.height,
+             ", ", data_.init_points.size() / 3, " initial background points (",
+             data_.init_source, "), scene radius ", data_.scene_extent);
+    return;
+  }
   std::string path = cfg_.data.path;
   if (path.empty()) {
     path = default_scene_dir(cfg_);
@@ -217,8 +272,12 @@ void TrainingRun::setup_plan() {
   in.resolution_assumed = false;
   in.images = int(data_.train.size());
   // The points the data actually brought, not the config's estimate.
-  for (NodeConfig& n : in.nodes)
-    if (n.name == node_cfgs_[0]->name) n.init_points = int64_t(data_.init_points.size() / 3);
+  for (NodeConfig& n : in.nodes) {
+    if (n.kind == NodeKind::rigid && street())
+      n.init_points = int64_t(street_->rigid_points.size() / 3);
+    else if (n.name == node_cfgs_[0]->name)
+      n.init_points = int64_t(data_.init_points.size() / 3);
+  }
   if (dev_.is_cuda()) {
     // The context and anything else already on the device count against the budget.
     if (auto info = device_memory_info(dev_))
@@ -234,6 +293,11 @@ void TrainingRun::setup_plan() {
              in.height, ")");
     cfg_.data.width = plan_.width;
     cfg_.data.height = plan_.height;
+    if (street()) {
+      // Street images are scaled by an integer factor.
+      cfg_.data.downscale *= (in.width + plan_.width - 1) / plan_.width;
+      cfg_.data.width = cfg_.data.height = 0;
+    }
     resolution_lowered_ = true;
     setup_data();
   }
@@ -248,6 +312,26 @@ void TrainingRun::setup_plan() {
 }
 
 void TrainingRun::setup_model() {
+  if (street()) {
+    // The rigid node's instances: the vehicles' boxes and per-frame poses.
+    const StreetScene& sc = street_->scene;
+    rigid_instances_ = std::make_unique<RigidInstances>();
+    RigidInstances& ri = *rigid_instances_;
+    ri.frames = sc.frames;
+    const size_t K = street_->rigid_instances.size();
+    ri.present.assign(size_t(sc.frames) * K, 0);
+    ri.box_to_world.resize(size_t(sc.frames) * K);
+    for (size_t k = 0; k < K; ++k) {
+      const StreetInstance& inst = sc.instances[size_t(street_->rigid_instances[k])];
+      ri.ids.push_back(inst.id);
+      ri.box_size.push_back(inst.box_size);
+      for (int f = 0; f < sc.frames; ++f) {
+        ri.present[size_t(f) * K + k] = inst.present[size_t(f)];
+        ri.box_to_world[size_t(f) * K + k] = inst.box_to_world[size_t(f)];
+      }
+    }
+    ri.trained_frame = street_->is_train_frame;
+  }
   std::vector<double> thresholds;
   double transient = 0;
   for (const NodeConfig* nc : node_cfgs_) {
@@ -261,11 +345,10 @@ void TrainingRun::setup_model() {
     setup.capacity = size_t(np->max_gaussians);
     setup.scene_extent = data_.scene_extent;
     setup.mlp_chunk = size_t(std::max<int64_t>(plan_.mlp_chunk_gaussians, 0));
+    setup.instances = rigid_instances_.get();
     std::unique_ptr<SceneNode> node = make_scene_node(setup);
-    GaussianModel& g = node->model();
-    const GaussianCloud init = gaussians_from_points(data_.init_points, data_.init_colors,
-                                                     np->sh_degree, g.capacity(), cfg_.train.seed);
-    g.load_cloud(init);
+    load_initial_gaussians(*node, *np);
+    const GaussianModel& g = node->model();
     log_info("node '", np->name, "': ", g.count(), " initial Gaussians, capacity ", g.capacity(),
              ", SH ", np->sh_degree, ", ", format_bytes(g.allocated_bytes()), " allocated");
     thresholds.push_back(np->grad_threshold);
@@ -284,10 +367,72 @@ void TrainingRun::setup_model() {
   v_rgb_ = Buffer<float>(dev_, px * 3, MemCategory::raster);
   render_set_ = std::make_unique<RenderSet>(dev_, ptrs);
   loss_ws_.reserve(dev_, cam.width, cam.height);
+  ImageFormationSetup fs_setup;
+  if (street()) {
+    fs_setup.sky_resolution = sky_resolution_;
+    fs_setup.exposure_images = data_.train.size();
+    fs_setup.width = cam.width;
+    fs_setup.height = cam.height;
+    sky_mask_ = Buffer<uint8_t>(dev_, px, MemCategory::raster);
+    lidar_depth_ = Buffer<float>(dev_, px, MemCategory::raster);
+    v_alpha_ = Buffer<float>(dev_, px, MemCategory::raster);
+    v_depth_ = Buffer<float>(dev_, px, MemCategory::raster);
+  }
+  formation_ = std::make_unique<ImageFormation>(dev_, fs_setup);
 
   const auto bg = background_of(cfg_);
   for (int i = 0; i < 3; ++i) raster_.background[i] = bg[i];
   raster_.antialias = cfg_.train.antialias;
+}
+
+void TrainingRun::load_initial_gaussians(SceneNode& node, const NodePlan& np) {
+  GaussianModel& g = node.model();
+  if (node.kind() != NodeKind::rigid) {
+    g.load_cloud(gaussians_from_points(data_.init_points, data_.init_colors, np.sh_degree,
+                                       g.capacity(), cfg_.train.seed));
+    return;
+  }
+  // Per instance (scales from each vehicle's own neighbours), concatenated and tagged; every
+  // k-th point when they pass the capacity.
+  const StreetTraining& st = *street_;
+  const size_t total = st.rigid_point_instance.size();
+  const size_t stride = (total + g.capacity() - 1) / std::max<size_t>(g.capacity(), 1);
+  GaussianCloud all;
+  all.sh_degree = np.sh_degree;
+  std::vector<int32_t> tags;
+  for (size_t k = 0; k < st.rigid_instances.size(); ++k) {
+    std::vector<float> pts, cols;
+    size_t seen = 0;
+    for (size_t i = 0; i < total; ++i) {
+      if (st.rigid_point_instance[i] != int32_t(k)) continue;
+      if (seen++ % std::max<size_t>(stride, 1) != 0) continue;
+      pts.insert(pts.end(), &st.rigid_points[3 * i], &st.rigid_points[3 * i] + 3);
+      cols.insert(cols.end(), &st.rigid_colors[3 * i], &st.rigid_colors[3 * i] + 3);
+    }
+    if (pts.empty()) continue;
+    const GaussianCloud c = gaussians_from_points(pts, cols, np.sh_degree, pts.size() / 3,
+                                                  cfg_.train.seed + k);
+    all.means.insert(all.means.end(), c.means.begin(), c.means.end());
+    all.log_scales.insert(all.log_scales.end(), c.log_scales.begin(), c.log_scales.end());
+    all.quats.insert(all.quats.end(), c.quats.begin(), c.quats.end());
+    all.opacity_logits.insert(all.opacity_logits.end(), c.opacity_logits.begin(),
+                              c.opacity_logits.end());
+    all.sh.insert(all.sh.end(), c.sh.begin(), c.sh.end());
+    tags.insert(tags.end(), c.size(), int32_t(k));
+  }
+  g.load_cloud(all, tags);
+}
+
+EvalExtras TrainingRun::eval_extras() {
+  EvalExtras x;
+  if (!street()) return x;
+  x.frames = &street_->test_frame;
+  x.formation = formation_.get();
+  eval_regions_.clear();
+  for (const StreetFrameMasks& m : street_->scene.test_masks)
+    eval_regions_.push_back(m.dynamic_vehicle.empty() ? nullptr : &m.dynamic_vehicle);
+  if (eval_regions_.size() == data_.test.size()) x.regions = &eval_regions_;
+  return x;
 }
 
 nlohmann::json TrainingRun::trainer_state() const {
@@ -324,7 +469,9 @@ void TrainingRun::restore_checkpoint() {
 // Bytes that do not depend on the per-view state: the nodes at capacity and the step buffers.
 size_t TrainingRun::persistent_bytes() const {
   size_t bytes = target_.bytes() + v_rgb_.bytes() + render_set_->bytes() + loss_ws_.bytes() +
-                 plan_.fixed.images * (images_->cached_on_device() ? 1 : 0);
+                 plan_.fixed.images * (images_->cached_on_device() ? 1 : 0) +
+                 formation_->bytes() + sky_mask_.bytes() + lidar_depth_.bytes() +
+                 v_alpha_.bytes() + v_depth_.bytes();
   for (const auto& n : nodes_) bytes += n->allocated_bytes();
   return bytes;
 }
@@ -351,6 +498,7 @@ std::vector<CheckpointTensor> TrainingRun::checkpoint_tensors() {
   std::vector<CheckpointTensor> all;
   for (auto& n : nodes_)
     for (const NodeTensor& t : n->checkpoint_tensors()) all.push_back({t.name, t.buffer});
+  for (const NodeTensor& t : formation_->checkpoint_tensors()) all.push_back({t.name, t.buffer});
   return all;
 }
 
@@ -375,6 +523,7 @@ void TrainingRun::train_step(int step) {
 
   FrameContext frame;
   frame.step = step;
+  frame.frame = street() ? street_->train_frame[vi] : 0;
   frame.camera = &cam;
   frame.active_sh_degree = (step - 1) / std::max(cfg_.train.sh_increase_every, 1);
   // Nodes that do not deform ignore the time; the noise is drawn only while a field is on.
@@ -385,11 +534,21 @@ void TrainingRun::train_step(int step) {
   images_->fetch(vi, target_);
   GaussianInputs in;
   const RasterForward fwd = render_frame(*render_set_, frame, raster_, &in);
-  last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, fwd.rgb.data(),
-                                           target_.data(), float(cfg_.train.lambda_dssim),
-                                           v_rgb_.data(), &loss_ws_);
+  // What the camera sees: the Gaussians, and on street scenes the sky and the exposure.
+  const float* seen =
+      formation_->active() ? formation_->forward(cam, fwd, int(vi)) : fwd.rgb.data();
+  last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, seen, target_.data(),
+                                           float(cfg_.train.lambda_dssim), v_rgb_.data(),
+                                           &loss_ws_);
+  const float* v_alpha = nullptr;
+  const float* v_depth = nullptr;
+  if (street()) {
+    street_supervision(vi, frame.frame, cam, fwd);
+    v_alpha = v_alpha_.data();
+    v_depth = v_depth_.data();
+  }
   RasterGradients grads =
-      rasterize_backward(dev_, in, cam, raster_, fwd, v_rgb_.data(), nullptr, nullptr);
+      rasterize_backward(dev_, in, cam, raster_, fwd, v_rgb_.data(), v_alpha, v_depth);
   std::vector<NodeGradients> slices;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     slices.push_back(render_set_->slice(i, grads, fwd));
@@ -397,7 +556,7 @@ void TrainingRun::train_step(int step) {
   }
   // The training-view PSNR for the console and train.jsonl, on the steps that report it.
   if (step % std::max(cfg_.train.log_every, 1) == 0 || step == first_step_)
-    last_psnr_ = psnr(dev_, cam.width, cam.height, fwd.rgb.data(), target_.data());
+    last_psnr_ = psnr(dev_, cam.width, cam.height, seen, target_.data());
   last_instances_ = fwd.stats.instances;
   last_visible_ = fwd.stats.visible;
 
@@ -406,6 +565,35 @@ void TrainingRun::train_step(int step) {
     if (step < cfg_.densify.stop) nodes_[i]->accumulate_stats(slices[i], cam);
     nodes_[i]->optimizer_step(step, slices[i]);
   }
+  if (formation_->active()) formation_->optimizer_step(step, int(vi));
+}
+
+void TrainingRun::street_supervision(size_t vi, int frame, const Camera& cam,
+                                     const RasterForward& fwd) {
+  const size_t px = size_t(cam.width) * cam.height;
+  v_alpha_.zero();
+  v_depth_.zero();
+  // The sky's and the exposure's share of the image gradient (v_rgb_ in place).
+  const double regulariser =
+      formation_->backward(cam, fwd, int(vi), v_rgb_.data(), v_rgb_.data(), v_alpha_.data());
+  // No opacity where the sky is (drivestudio's BCE on the accumulated alpha).
+  last_sky_loss_ = 0;
+  const std::vector<StreetFrameMasks>& masks = street_->scene.train_masks;
+  if (vi < masks.size() && !masks[vi].sky.empty()) {
+    copy_bytes(dev_, sky_mask_.data(), Device::cpu(), masks[vi].sky.values.data(), px);
+    last_sky_loss_ = sky_opacity_loss(dev_, px, fwd.alpha.data(), sky_mask_.data(),
+                                      kSkyOpacityLossWeight, v_alpha_.data());
+  }
+  // Expected depth against the frame's LiDAR returns.
+  last_depth_loss_ = 0;
+  const std::vector<float> lidar = view_lidar_depth(*street_, frame, cam);
+  if (lidar.size() == px) {
+    copy_bytes(dev_, lidar_depth_.data(), Device::cpu(), lidar.data(), px * sizeof(float));
+    last_depth_loss_ = lidar_depth_loss(dev_, px, fwd.depth.data(), fwd.alpha.data(),
+                                        lidar_depth_.data(), kLidarDepthLossWeight,
+                                        v_depth_.data(), v_alpha_.data());
+  }
+  last_loss_.loss += regulariser + last_sky_loss_ + last_depth_loss_;
 }
 
 void TrainingRun::step_with_recovery(int step) {
@@ -443,6 +631,9 @@ void TrainingRun::densify_node(size_t i, int step) {
   s.min_opacity = d.min_opacity;
   s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
   s.max_screen_radius = float(d.prune_screen_fraction * std::max(cam.width, cam.height));
+  if (street())
+    // drivestudio's OmniRe: cull scales above 0.5 R (rigid nodes, in their box frames: 0.1 R).
+    s.max_world_scale = nodes_[i]->kind() == NodeKind::rigid ? 0.1 : 0.5;
   s.min_keep = prune_floor(i);
   s.capacity_limit = b.growth_limit;
   // One generator per (seed, step, node): node 0 keeps the single-node runs' sequence.
@@ -556,6 +747,10 @@ void TrainingRun::log_step(int step) {
   j["l1"] = last_loss_.l1;
   j["ssim"] = last_loss_.ssim;
   j["psnr"] = last_psnr_;
+  if (street()) {
+    j["sky_loss"] = last_sky_loss_;
+    j["depth_loss"] = last_depth_loss_;
+  }
   j["gaussians"] = total;
   j["visible"] = last_visible_;
   j["instances"] = last_instances_;
@@ -568,12 +763,13 @@ void TrainingRun::log_step(int step) {
 void TrainingRun::log_test(int step) {
   if (data_.test.empty()) return;
   const EvalResult ev = evaluate_views(*render_set_, data_.test, data_.test_images, raster_, "",
-                                       last_step_);
+                                       last_step_, eval_extras());
   nlohmann::ordered_json j;
   j["step"] = step;
   j["test_psnr"] = ev.psnr;
   j["test_ssim"] = ev.ssim;
   j["test_views"] = ev.views;
+  if (ev.region_pixels > 0) j["test_vehicle_psnr"] = ev.region_psnr;
   j["gaussians"] = total_count();
   train_log_->write(j);
   char buf[160];
@@ -613,21 +809,49 @@ void TrainingRun::export_ply(int step) {
   }
 }
 
+void TrainingRun::collect_trained_nodes() {
+  node_cfgs_.clear();
+  for (NodeKind kind : {NodeKind::background, NodeKind::deformable, NodeKind::rigid})
+    for (const NodeConfig& n : cfg_.nodes)
+      if (n.kind == kind) node_cfgs_.push_back(&n);
+}
+
 void TrainingRun::select_nodes() {
-  // This version trains Gaussian nodes of kind background (static scenes) or deformable
-  // (deformable scenes); a sky node is planned but not trained yet.
+  if (cfg_.scene == SceneKind::omnire) {
+    // Driving scenes: a background node, a rigid node for the vehicles, the sky. Deformable
+    // instances and skinned humans come with OmniRe part 2; until then their actors stay in
+    // the background and their nodes are left out of the plan.
+    std::vector<NodeConfig> kept;
+    int backgrounds = 0, rigids = 0;
+    for (const NodeConfig& n : cfg_.nodes) {
+      if (n.kind == NodeKind::background) ++backgrounds;
+      if (n.kind == NodeKind::rigid) ++rigids;
+      if (n.kind == NodeKind::sky) sky_resolution_ = n.env_map_resolution;
+      if (n.kind == NodeKind::background || n.kind == NodeKind::rigid || n.kind == NodeKind::sky)
+        kept.push_back(n);
+      else
+        log_warn("node '", n.name, "' (", to_string(n.kind), ") is not trained yet: its actors "
+                 "are left to the background");
+    }
+    if (backgrounds != 1 || rigids > 1)
+      throw ConfigError("an omnire scene needs exactly one background node and at most one "
+                        "rigid node (it has " + std::to_string(backgrounds) + " and " +
+                        std::to_string(rigids) + ")",
+                        "see configs/omnire_12gb.yaml for the node layout");
+    cfg_.nodes = kept;
+    collect_trained_nodes();
+    return;
+  }
+  // Static and deformable scenes train one Gaussian node: the background of a static scene, or
+  // the deformable node of a deformable scene (a sky node is planned but not trained).
   const NodeKind trained = cfg_.scene == SceneKind::deformable ? NodeKind::deformable
                                                                : NodeKind::background;
-  if (cfg_.scene == SceneKind::omnire)
-    throw ConfigError("omnire scenes are not trainable yet: this version trains static and "
-                          "deformable scenes",
-                      "use a static_*gb.yaml or deformable_*gb.yaml preset");
   for (const NodeConfig& n : cfg_.nodes) {
     if (n.kind == trained && node_cfgs_.empty()) node_cfgs_.push_back(&n);
     else if (n.kind != NodeKind::sky)
       throw ConfigError("node '" + n.name + "' of kind " + to_string(n.kind) +
-                            " is not trainable yet: this version trains one " +
-                            to_string(trained) + " node per " + to_string(cfg_.scene) + " scene",
+                            " is not trainable in a " + to_string(cfg_.scene) + " scene: it "
+                            "trains one " + to_string(trained) + " node",
                         "remove the node from the config's nodes");
   }
   if (node_cfgs_.empty())
@@ -719,7 +943,8 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
     export_ply(last_step);
   }
   const EvalResult ev = evaluate_views(*render_set_, data_.test, data_.test_images, raster_,
-                                       s.interrupted ? "" : out_ + "/test_renders", last_step_);
+                                       s.interrupted ? "" : out_ + "/test_renders", last_step_,
+                                       eval_extras());
   s.test_psnr = ev.psnr;
   s.test_ssim = ev.ssim;
   s.test_views = ev.views;
@@ -728,6 +953,11 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
 
   nlohmann::ordered_json m;
   m["test"] = {{"psnr", ev.psnr}, {"ssim", ev.ssim}, {"views", ev.views}};
+  if (ev.region_pixels > 0) {
+    // The vehicles' region (their dynamic masks) of the held-out views.
+    m["test"]["vehicle_psnr"] = ev.region_psnr;
+    m["test"]["vehicle_pixels"] = ev.region_pixels;
+  }
   m["gaussians"] = s.gaussians;
   m["iterations"] = last_step;
   m["train_seconds"] = s.train_seconds;
@@ -762,8 +992,10 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
 }  // namespace
 
 std::string default_scene_dir(const Config& config) {
-  return config.out_dir + "/generated_scene_" +
-         (config.scene == SceneKind::deformable ? std::string("dynamic") : std::string("static"));
+  const char* kind = config.scene == SceneKind::deformable ? "dynamic"
+                     : config.scene == SceneKind::omnire  ? "street"
+                                                          : "static";
+  return config.out_dir + "/generated_scene_" + kind;
 }
 
 TrainSummary run_training(const Config& config, const TrainerOptions& options) {

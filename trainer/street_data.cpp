@@ -1,0 +1,167 @@
+// Street scenes prepared for training (see street_data.h).
+#include "trainer/street_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "trainer/street_losses.h"
+
+namespace gs {
+
+namespace {
+
+// At most this many initial points per vehicle (drivestudio's cap).
+constexpr size_t kMaxPointsPerInstance = 5000;
+// Vehicles without LiDAR returns start from this many random points in their box.
+constexpr size_t kRandomPointsPerInstance = 2000;
+
+// p in the box frame of a row-major box→world pose (rigid): Rᵀ (p − t).
+std::array<float, 3> to_box(const std::array<float, 16>& m, const float* p) {
+  const float d[3] = {p[0] - m[3], p[1] - m[7], p[2] - m[11]};
+  return {m[0] * d[0] + m[4] * d[1] + m[8] * d[2], m[1] * d[0] + m[5] * d[1] + m[9] * d[2],
+          m[2] * d[0] + m[6] * d[1] + m[10] * d[2]};
+}
+
+bool inside(const std::array<float, 3>& q, const std::array<float, 3>& size, float margin) {
+  for (int i = 0; i < 3; ++i)
+    if (std::abs(q[i]) > 0.5f * size[i] + margin) return false;
+  return true;
+}
+
+// The colour of world point p in the first image of `frame` that sees it (false: none does).
+bool colour_of(const std::vector<View>& views, const std::vector<HostImage>& images,
+               const std::vector<int>& view_frame, int frame, const float* p, float rgb[3]) {
+  for (size_t v = 0; v < views.size(); ++v) {
+    if (view_frame[v] != frame || v >= images.size()) continue;
+    const Camera& c = views[v].camera;
+    const float* m = c.world_to_camera;
+    const float x = m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + m[3];
+    const float y = m[4] * p[0] + m[5] * p[1] + m[6] * p[2] + m[7];
+    const float z = m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11];
+    if (z < 0.2f) continue;
+    const int u = int(std::floor(c.fx * x / z + c.cx)), w = int(std::floor(c.fy * y / z + c.cy));
+    if (u < 0 || w < 0 || u >= c.width || w >= c.height) continue;
+    const uint8_t* px = &images[v].rgb[(size_t(w) * c.width + u) * 3];
+    for (int k = 0; k < 3; ++k) rgb[k] = float(px[k]) / 255.0f;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+StreetTraining load_street_training(const std::string& path, const Config& cfg, Dataset& data) {
+  StreetOptions o;
+  o.start_frame = cfg.data.start_frame;
+  o.end_frame = cfg.data.end_frame;
+  o.cameras.clear();
+  for (int c = 0; c < std::min(cfg.data.cameras, 5); ++c) o.cameras.push_back(c);
+  o.downscale = cfg.data.downscale;
+  o.test_every = cfg.data.test_every;
+  StreetTraining st;
+  st.scene = load_street_scene(path, o);
+  StreetScene& s = st.scene;
+
+  data = Dataset();
+  data.root = path;
+  data.format = "street";
+  data.has_time = true;
+  for (StreetView& v : s.train) {
+    data.train.push_back(v.view);
+    st.train_frame.push_back(v.frame);
+  }
+  for (StreetView& v : s.test) {
+    data.test.push_back(v.view);
+    st.test_frame.push_back(v.frame);
+  }
+  data.train_images = std::move(s.train_images);
+  data.test_images = std::move(s.test_images);
+  st.is_train_frame.assign(size_t(s.frames), 0);
+  for (int f : st.train_frame) st.is_train_frame[size_t(f)] = 1;
+  data.scene_extent = s.scene_radius;
+  for (int i = 0; i < 3; ++i) data.scene_center[i] = 0.5f * (s.aabb_min[i] + s.aabb_max[i]);
+
+  // The vehicles go to the rigid node; the others stay in the background for now.
+  size_t others = 0;
+  for (size_t k = 0; k < s.instances.size(); ++k) {
+    if (s.instances[k].cls == InstanceClass::vehicle) st.rigid_instances.push_back(int(k));
+    else ++others;
+  }
+  if (others > 0)
+    log_info("street: ", others, " pedestrian/cyclist instance(s) are left to the background "
+             "(their deformable and skeleton nodes are not trained yet)");
+
+  // LiDAR → background points (outside every vehicle box of their frame) and rigid points (in
+  // the box frame of the vehicle they hit), coloured from the training images of the frame.
+  std::vector<std::vector<float>> inst_pts(st.rigid_instances.size()),
+      inst_col(st.rigid_instances.size());
+  size_t uncoloured = 0;
+  for (int f = 0; f < s.frames; ++f) {
+    if (size_t(f) >= s.lidar.size()) break;
+    const std::vector<float>& pts = s.lidar[size_t(f)].points;
+    for (size_t i = 0; i + 2 < pts.size(); i += 3) {
+      float rgb[3];
+      if (!colour_of(data.train, data.train_images, st.train_frame, f, &pts[i], rgb)) {
+        ++uncoloured;
+        continue;
+      }
+      int hit = -1;
+      std::array<float, 3> local{};
+      for (size_t r = 0; r < st.rigid_instances.size() && hit < 0; ++r) {
+        const StreetInstance& inst = s.instances[size_t(st.rigid_instances[r])];
+        if (!inst.present[size_t(f)]) continue;
+        local = to_box(inst.box_to_world[size_t(f)], &pts[i]);
+        if (inside(local, inst.box_size, 0.1f)) hit = int(r);
+      }
+      if (hit >= 0) {
+        inst_pts[size_t(hit)].insert(inst_pts[size_t(hit)].end(), local.begin(), local.end());
+        inst_col[size_t(hit)].insert(inst_col[size_t(hit)].end(), rgb, rgb + 3);
+      } else {
+        data.init_points.insert(data.init_points.end(), &pts[i], &pts[i] + 3);
+        data.init_colors.insert(data.init_colors.end(), rgb, rgb + 3);
+      }
+    }
+  }
+  data.init_source = "LiDAR (" + std::to_string(data.init_points.size() / 3) + " points seen by a "
+                     "camera; " + std::to_string(uncoloured) + " unseen dropped)";
+
+  std::mt19937_64 rng(uint64_t(cfg.train.seed) * 2654435761ull + 17);
+  for (size_t r = 0; r < st.rigid_instances.size(); ++r) {
+    const StreetInstance& inst = s.instances[size_t(st.rigid_instances[r])];
+    std::vector<float>& p = inst_pts[r];
+    std::vector<float>& c = inst_col[r];
+    size_t n = p.size() / 3;
+    if (n == 0) {
+      // No LiDAR on this vehicle: random points in its box, grey.
+      std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+      for (size_t i = 0; i < kRandomPointsPerInstance; ++i) {
+        for (int a = 0; a < 3; ++a) p.push_back(u(rng) * inst.box_size[size_t(a)]);
+        c.insert(c.end(), {0.5f, 0.5f, 0.5f});
+      }
+      n = kRandomPointsPerInstance;
+    }
+    // At most kMaxPointsPerInstance, evenly spread over the list (frames in order).
+    const size_t keep = std::min(n, kMaxPointsPerInstance);
+    for (size_t j = 0; j < keep; ++j) {
+      const size_t i = j * n / keep;
+      st.rigid_points.insert(st.rigid_points.end(), &p[3 * i], &p[3 * i] + 3);
+      st.rigid_colors.insert(st.rigid_colors.end(), &c[3 * i], &c[3 * i] + 3);
+      st.rigid_point_instance.push_back(int32_t(r));
+    }
+  }
+  log_info("street: ", s.frames, " frames x ", s.cameras.size(), " cameras, ",
+           st.rigid_instances.size(), " vehicles (", st.rigid_points.size() / 3,
+           " initial rigid points), scene radius ", s.scene_radius, " m");
+  return st;
+}
+
+std::vector<float> view_lidar_depth(const StreetTraining& st, int frame, const Camera& camera) {
+  if (size_t(frame) >= st.scene.lidar.size()) return {};
+  const std::vector<float>& p = st.scene.lidar[size_t(frame)].points;
+  return lidar_depth_image(camera, p.data(), p.size() / 3);
+}
+
+}  // namespace gs
