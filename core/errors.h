@@ -31,6 +31,13 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// The input data (a dataset folder or file) is missing or malformed; the message names the file
+// and the field. gstrain exits 2 for it, as for a bad config: the user's input must change.
+class DataError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
 // Common base of "memory ran out", so recovery code can catch both the budget cap and a real
 // device allocation failure with one handler.
 class OutOfMemoryError : public Error {

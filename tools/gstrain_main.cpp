@@ -1,5 +1,5 @@
 // gstrain: the one command users run. `gstrain --config omnire_12gb.yaml [--plan [--json]]`.
-// Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration, 3 the memory plan
+// Exit codes: 0 success, 1 runtime failure, 2 bad usage, configuration or input data, 3 the memory plan
 // does not fit the budget.
 #include <csignal>
 #include <cstdio>
@@ -35,7 +35,7 @@ const char* kUsage =
     "  --no-progress     plain periodic lines instead of a progress bar\n"
     "  --help            this text\n"
     "\n"
-    "exit codes: 0 ok, 1 runtime failure, 2 bad usage or config, 3 plan does not fit,\n"
+    "exit codes: 0 ok, 1 runtime failure, 2 bad usage, config or data, 3 plan does not fit,\n"
     "            4 training failed (NaN loss, divergence, or an emptied node; the last good\n"
     "              checkpoint is kept), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM\n"
     "              (a checkpoint was saved; continue with --resume)\n";
@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   } catch (const gs::TrainingFailed& e) {
     return report(e, kExitTrainingFailed);
   } catch (const gs::ConfigError& e) {
+    return report(e, kExitUsage);
+  } catch (const gs::DataError& e) {
     return report(e, kExitUsage);
   } catch (const gs::Error& e) {
     return report(e, kExitRuntime);

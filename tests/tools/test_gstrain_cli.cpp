@@ -105,7 +105,7 @@ TEST_CASE("gstrain usage and config errors exit 2 with a message", "[cli]") {
   CHECK(run_in(dir, "--config static_12gb.yaml --stop-after 0").code == 2);
   const CommandResult data = run_in(dir, "--config static_12gb.yaml --device cpu --out out "
                                   "--data /nonexistent/scene --no-progress");
-  CHECK(data.code == 1);
+  CHECK(data.code == 2);  // input data missing or malformed: the user's input must change
   CHECK(data.err.find("/nonexistent/scene") != std::string::npos);
 }
 

@@ -1,0 +1,181 @@
+// End-to-end OmniRe part 1 on the CPU: a generated street scene trains with a background node,
+// a rigid node for the vehicles and the sky; the vehicles' region is learned far better than by
+// the background alone; a small budget binds the rigid node's cap, raises its threshold and is
+// never exceeded; bad street data exits 2 naming the file.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "datasets/street_generator.h"
+#include "tests/test_support.h"
+#include "trainer/trainer.h"
+
+using namespace gs;
+using gs::test::read_jsonl;
+using gs::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 12 frames × 3 cameras at 160×96 (frames 4 and 8 held out): a minute per run on two cores.
+std::string make_street(const TempDir& dir) {
+  StreetGeneratorOptions g = street_generator_preset("small");
+  g.frames = 12;
+  g.width = 160;
+  g.height = 96;
+  g.lidar_beams = 16;
+  g.lidar_azimuths = 256;
+  const std::string path = dir / "street";
+  generate_street_scene(path, g);
+  return path;
+}
+
+// The omnire node layout at test size; `rigid` false leaves the vehicles to the background.
+std::string street_yaml(bool rigid) {
+  std::string y = R"(scene: omnire
+data:
+  format: street
+  background: black
+  cameras: 3
+  frames: 12
+  test_every: 4
+train:
+  sh_increase_every: 200
+  log_every: 50
+  save_every: 100000
+densify:
+  start: 150
+  every: 50
+  stop: 600
+  opacity_reset_every: 100000
+  percent_dense: 0.003
+memory:
+  budget_gb: 2
+  log_every: 50
+nodes:
+  background:
+    kind: background
+    sh_degree: 1
+    priority: 3
+    share: 0.8
+    init_points: 40000
+    max_gaussians: 60000
+    grad_threshold: 0.0005
+)";
+  if (rigid)
+    y += R"(  rigid:
+    kind: rigid
+    sh_degree: 1
+    priority: 2
+    share: 0.2
+    init_points: 8000
+    max_gaussians: 16000
+    grad_threshold: 0.0005
+    instances: 4
+)";
+  y += R"(  sky:
+    kind: sky
+    env_map_resolution: 32
+)";
+  return y;
+}
+
+Config street_config(const std::string& scene, const std::string& out, bool rigid, int steps,
+                     std::vector<std::string> extra = {}) {
+  std::vector<std::string> o = {"data.path=" + scene, "out_dir=" + out, "device=cpu",
+                                "train.iterations=" + std::to_string(steps),
+                                "train.test_every=" + std::to_string(steps / 2)};
+  o.insert(o.end(), extra.begin(), extra.end());
+  return parse_config(street_yaml(rigid), "test street config", o);
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("street scene: the rigid node learns the vehicles far better than the background",
+          "[street][train]") {
+  TempDir dir("street_train");
+  const std::string scene = make_street(dir);
+  constexpr int kSteps = 600;
+  const TrainSummary with = run_training(street_config(scene, dir / "rigid", true, kSteps), {});
+  const TrainSummary without =
+      run_training(street_config(scene, dir / "background", false, kSteps), {});
+  const nlohmann::json a = read_json(dir / "rigid/metrics.json");
+  const nlohmann::json b = read_json(dir / "background/metrics.json");
+  INFO("with the rigid node: " << a.dump());
+  INFO("background only: " << b.dump());
+  REQUIRE(a["test"].contains("vehicle_psnr"));
+  REQUIRE(b["test"].contains("vehicle_psnr"));
+  CHECK(a["test"]["vehicle_pixels"].get<size_t>() > 100);
+  // The headline of OmniRe part 1: moving vehicles need their own node.
+  CHECK(a["test"]["vehicle_psnr"].get<double>() >= b["test"]["vehicle_psnr"].get<double>() + 3.0);
+  CHECK(with.test_psnr > 18.0);
+  // Every node present, none emptied; the outputs of each node.
+  REQUIRE(a["nodes"].size() == 2);
+  for (const auto& n : a["nodes"]) CHECK(n["gaussians"].get<size_t>() > 0);
+  const std::string ply = dir / ("rigid/point_cloud/iteration_" + std::to_string(kSteps));
+  CHECK(fs::exists(ply + "/point_cloud.ply"));
+  CHECK(fs::exists(ply + "/rigid_world_frame000.ply"));
+  CHECK(fs::exists(ply + "/rigid_instance_000.ply"));
+  // Test PSNR rises between the mid-run test and the end.
+  double mid = 0;
+  for (const auto& j : read_jsonl(dir / "rigid/train.jsonl"))
+    if (j.contains("test_psnr")) mid = j["test_psnr"].get<double>();
+  CHECK(mid > 0);
+  CHECK(with.test_psnr > mid);
+  (void)without;
+}
+
+TEST_CASE("street scene: a small budget binds the rigid cap, raises its threshold, holds",
+          "[street][train][memory]") {
+  TempDir dir("street_budget");
+  const std::string scene = make_street(dir);
+  // Caps from the plan (max_gaussians 0) under a budget that leaves the rigid node little room.
+  const Config cfg = street_config(scene, dir / "out", true, 400,
+                                   {"memory.budget_gb=0.06", "nodes.background.max_gaussians=0",
+                                    "nodes.rigid.max_gaussians=0", "nodes.rigid.init_points=2000",
+                                    "nodes.background.init_points=20000"});
+  const TrainSummary s = run_training(cfg, {});
+  CHECK(s.peak_bytes <= s.budget_bytes);
+  bool rigid_threshold_raised = false;
+  size_t lines = 0;
+  for (const auto& j : read_jsonl(dir / "out/memory.jsonl")) {
+    ++lines;
+    INFO(j.dump());
+    CHECK(j["peak_bytes"].get<size_t>() <= j["budget_bytes"].get<size_t>());
+    CHECK(j["gaussians"]["background"].get<size_t>() > 0);
+    CHECK(j["gaussians"]["rigid"].get<size_t>() > 0);
+    if (j["grad_threshold"]["rigid"].get<double>() > 0.0005) rigid_threshold_raised = true;
+  }
+  CHECK(lines >= 8);
+  CHECK(rigid_threshold_raised);
+}
+
+TEST_CASE("street scene: bad data exits 2 naming the file", "[street][cli]") {
+  TempDir dir("street_cli");
+  const std::string scene = make_street(dir);
+  const std::string gstrain = std::string(GSTRAIN_BINARY_DIR) + "/bin/gstrain";
+  const std::string common = gstrain + " --config omnire_12gb.yaml --device cpu --no-progress"
+                             " --out '" + (dir / "out") + "' --data ";
+  const gs::test::CommandResult missing = gs::test::run_command(dir, common + "/nonexistent/street");
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("/nonexistent/street") != std::string::npos);
+  // A truncated LiDAR sweep.
+  const std::string bin = scene + "/lidar/003.bin";
+  fs::resize_file(bin, fs::file_size(bin) - 10);
+  const gs::test::CommandResult truncated = gs::test::run_command(dir, common + "'" + scene + "'");
+  INFO(truncated.err);
+  CHECK(truncated.code == 2);
+  CHECK(truncated.err.find("003.bin") != std::string::npos);
+}
