@@ -45,12 +45,18 @@ void copy_row(ModelHostArrays& a, int sh_degree, size_t dst, size_t src, bool fr
   if (a.tags) a.tags[dst] = a.tags[src];
 }
 
-// Keeps rows whose `keep` flag is set, in order, packed from row 0. Returns the new count.
+// Keeps rows whose `keep` flag is set, in order, packed from row 0, with their statistics.
+// Returns the new count.
 size_t compact(ModelHostArrays& a, int sh_degree, const std::vector<uint8_t>& keep) {
   size_t w = 0;
   for (size_t i = 0; i < keep.size(); ++i) {
     if (!keep[i]) continue;
-    if (w != i) copy_row(a, sh_degree, w, i, false);
+    if (w != i) {
+      copy_row(a, sh_degree, w, i, false);
+      a.absgrad_accum[w] = a.absgrad_accum[i];
+      a.grad_count[w] = a.grad_count[i];
+      a.max_radius[w] = a.max_radius[i];
+    }
     ++w;
   }
   return w;
