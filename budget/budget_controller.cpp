@@ -48,7 +48,10 @@ std::vector<std::string> BudgetController::calibrate(size_t measured, size_t per
     NodeBudget& b = nodes_[i];
     const double share = capacity_sum > 0 ? double(b.capacity) / double(capacity_sum) : 0;
     const double want = double(counts[i]) + room * share;
-    const size_t limit = std::min(b.capacity, size_t(std::max(0.0, want)));
+    // At least 1: densify reads a limit of 0 as "no limit" (DensifySettings::capacity_limit),
+    // and a node squeezed below zero by the shared shortfall must stop growing, not grow to
+    // its capacity.
+    const size_t limit = std::min(b.capacity, std::max<size_t>(1, size_t(std::max(0.0, want))));
     if (limit != b.growth_limit) {
       events.push_back("re-plan: node '" + b.name + "' growth limit " +
                        std::to_string(b.growth_limit) + " -> " + std::to_string(limit) +

@@ -106,6 +106,39 @@ TEST_CASE("budget: two nodes share the room by capacity", "[budget]") {
   CHECK(b.node(1).growth_limit == 10000);
 }
 
+TEST_CASE("budget: a node squeezed out by calibration stops growing", "[budget]") {
+  // Far over budget: the room above today's counts is negative, and the small node's share of
+  // it takes it below zero. Its growth limit then must not read as "no limit" to densify
+  // (DensifySettings::capacity_limit 0 means the model's capacity).
+  Nodes n;
+  n.add("background", 30000, 100, 3);
+  n.add("vehicles", 10000, 10000, 2);
+  BudgetController b(n.ptrs, {0.0002, 0.0002}, 500.0);
+  const size_t persistent = 1'000'000;
+  const double per = 100;
+  const size_t measured = persistent + size_t(per * 10100);
+  b.calibrate(measured, persistent, persistent + 500'000, n.counts());  // 5000 fit
+  CHECK(b.node(1).growth_limit < 10000);
+
+  // Every Gaussian of the small node is a candidate; densify under its growth limit.
+  SceneNode& small = *n.ptrs[0];
+  small.model().with_host_arrays(
+      [](ModelHostArrays& a) {
+        for (size_t i = 0; i < 100; ++i) {
+          a.absgrad_accum[i] = 1.f;
+          a.grad_count[i] = 1.f;
+        }
+      },
+      true);
+  DensifySettings s;
+  s.capacity_limit = b.node(0).growth_limit;
+  std::mt19937_64 rng(1);
+  const DensifyResult r = small.densify(s, rng);
+  CHECK(r.candidates == 100);
+  CHECK(r.admitted == 0);
+  CHECK(small.count() <= 100);
+}
+
 TEST_CASE("budget: OOM recovery prunes the lowest-priority non-empty node first", "[budget]") {
   Nodes n;
   n.add("background", 1000, 400, 3);
