@@ -4,15 +4,17 @@
 // Exit codes: 0 success, 1 runtime failure (cannot write the output), 2 usage error.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "core/errors.h"
 #include "datasets/scene_generator.h"
 #include "datasets/street_generator.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -55,9 +57,8 @@ constexpr const char* kUsage =
     "\n"
     "exit codes: 0 ok, 1 runtime error (cannot write the output), 2 usage error\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using gs::tools::Flags;
+using gs::tools::UsageError;
 
 struct Args {
   std::string out;
@@ -67,140 +68,115 @@ struct Args {
   bool help = false;
 };
 
-long long parse_integer(const std::string& flag, const std::string& value) {
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != value.size())
-    throw UsageError(flag + " expects an integer, got '" + value + "'");
-  return v;
+// Options of one kind only; the shared ones (--out, --kind, --width, --height, --seed,
+// --supersample) apply to every kind.
+const char* const kObjectSceneFlags[] = {"--views", "--test-views", "--black-background",
+                                         "--points"};
+const char* const kStreetFlags[] = {"--size",           "--frames",      "--cameras",
+                                    "--vehicles",       "--people",      "--lidar-beams",
+                                    "--lidar-azimuths", "--jpeg-quality"};
+
+// The integer options take any int here: their ranges are checked (with the option's own
+// message) by validate_generated_scene_options and validate_street_generator_options.
+int integer_flag(const Flags& flags, const char* name, int fallback) {
+  return flags.integer(name, std::numeric_limits<int>::lowest(), std::numeric_limits<int>::max(),
+                       fallback);
 }
 
-int parse_int(const std::string& flag, const std::string& value) {
-  const long long v = parse_integer(flag, value);
-  if (v < -2147483647LL || v > 2147483647LL)
-    throw UsageError(flag + " value " + value + " is out of range");
-  return static_cast<int>(v);
+uint64_t seed_flag(const Flags& flags, uint64_t fallback) {
+  return flags.uint64("--seed", 0, std::numeric_limits<uint64_t>::max(), fallback);
 }
 
-uint64_t parse_seed(const std::string& value) {
-  size_t used = 0;
-  unsigned long long v = 0;
-  try {
-    if (!value.empty() && value[0] != '-' && value[0] != '+') v = std::stoull(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != value.size())
-    throw UsageError("--seed expects a non-negative integer, got '" + value + "'");
-  return static_cast<uint64_t>(v);
-}
-
-std::vector<int> parse_camera_list(const std::string& value) {
+// "0,1,2" -> {0, 1, 2}; the message quotes the whole list so the bad item is in context.
+std::vector<int> parse_camera_list(const std::string& list) {
   std::vector<int> ids;
   size_t start = 0;
-  while (start <= value.size()) {
-    const size_t comma = std::min(value.find(',', start), value.size());
-    ids.push_back(parse_int("--cameras", value.substr(start, comma - start)));
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string item = list.substr(start, comma - start);
+    try {
+      ids.push_back(static_cast<int>(gs::tools::parse_integer(
+          "--cameras", item, std::numeric_limits<int>::lowest(), std::numeric_limits<int>::max())));
+    } catch (const UsageError&) {
+      throw UsageError("--cameras '" + list + "': '" + item +
+                       "' is not an integer (expected comma-separated camera ids)");
+    }
     start = comma + 1;
   }
   return ids;
 }
 
-// Options of one kind only; the shared ones (--out, --kind, --width, --height, --seed,
-// --supersample) apply to every kind.
-bool is_object_scene_flag(const std::string& f) {
-  return f == "--views" || f == "--test-views" || f == "--black-background" || f == "--points";
-}
-bool is_street_flag(const std::string& f) {
-  return f == "--size" || f == "--frames" || f == "--cameras" || f == "--vehicles" ||
-         f == "--people" || f == "--lidar-beams" || f == "--lidar-azimuths" ||
-         f == "--jpeg-quality";
-}
-
 // The street options: the --size preset first, then every explicit option over it, whatever
 // the order on the command line.
-gs::StreetGeneratorOptions street_options(
-    const std::vector<std::pair<std::string, std::string>>& flags) {
-  std::string size = "small";
-  for (const auto& [flag, value] : flags)
-    if (flag == "--size") size = value;
+gs::StreetGeneratorOptions street_options(const Flags& flags) {
+  const std::string size = flags.value("--size", "small");
   if (size != "small" && size != "large")
     throw UsageError("--size must be small or large, got '" + size + "'");
   gs::StreetGeneratorOptions o = gs::street_generator_preset(size);
-  const std::pair<const char*, int*> integers[] = {{"--frames", &o.frames},
-                                                   {"--width", &o.width},
-                                                   {"--height", &o.height},
-                                                   {"--supersample", &o.supersample},
-                                                   {"--vehicles", &o.vehicles},
-                                                   {"--people", &o.people},
-                                                   {"--lidar-beams", &o.lidar_beams},
-                                                   {"--lidar-azimuths", &o.lidar_azimuths},
-                                                   {"--jpeg-quality", &o.jpeg_quality}};
-  for (const auto& [flag, value] : flags) {
-    for (const auto& [name, field] : integers)
-      if (flag == name) *field = parse_int(flag, value);
-    if (flag == "--seed") o.seed = parse_seed(value);
-    if (flag == "--cameras") o.cameras = parse_camera_list(value);
-  }
+  o.frames = integer_flag(flags, "--frames", o.frames);
+  o.width = integer_flag(flags, "--width", o.width);
+  o.height = integer_flag(flags, "--height", o.height);
+  o.supersample = integer_flag(flags, "--supersample", o.supersample);
+  o.vehicles = integer_flag(flags, "--vehicles", o.vehicles);
+  o.people = integer_flag(flags, "--people", o.people);
+  o.lidar_beams = integer_flag(flags, "--lidar-beams", o.lidar_beams);
+  o.lidar_azimuths = integer_flag(flags, "--lidar-azimuths", o.lidar_azimuths);
+  o.jpeg_quality = integer_flag(flags, "--jpeg-quality", o.jpeg_quality);
+  o.seed = seed_flag(flags, o.seed);
+  if (flags.has("--cameras")) o.cameras = parse_camera_list(flags.value("--cameras"));
   return o;
 }
 
-gs::GeneratedSceneOptions object_scene_options(
-    const std::string& kind, const std::vector<std::pair<std::string, std::string>>& flags) {
+gs::GeneratedSceneOptions object_scene_options(const std::string& kind, const Flags& flags) {
   gs::GeneratedSceneOptions o;
   o.kind = kind;
-  const std::pair<const char*, int*> integers[] = {
-      {"--views", &o.views},   {"--test-views", &o.test_views},   {"--width", &o.width},
-      {"--height", &o.height}, {"--supersample", &o.supersample}, {"--points", &o.points}};
-  for (const auto& [flag, value] : flags) {
-    for (const auto& [name, field] : integers)
-      if (flag == name) *field = parse_int(flag, value);
-    if (flag == "--seed") o.seed = parse_seed(value);
-    if (flag == "--black-background") o.white_background = false;
-  }
+  o.views = integer_flag(flags, "--views", o.views);
+  o.test_views = integer_flag(flags, "--test-views", o.test_views);
+  o.width = integer_flag(flags, "--width", o.width);
+  o.height = integer_flag(flags, "--height", o.height);
+  o.supersample = integer_flag(flags, "--supersample", o.supersample);
+  o.points = integer_flag(flags, "--points", o.points);
+  o.seed = seed_flag(flags, o.seed);
+  if (flags.has("--black-background")) o.white_background = false;
   return o;
 }
 
 Args parse_args(int argc, char** argv) {
+  const Flags flags(argc, argv,
+                    {{"--out", true},
+                     {"--kind", true},
+                     {"--width", true},
+                     {"--height", true},
+                     {"--seed", true},
+                     {"--supersample", true},
+                     {"--views", true},
+                     {"--test-views", true},
+                     {"--black-background"},
+                     {"--points", true},
+                     {"--size", true},
+                     {"--frames", true},
+                     {"--cameras", true},
+                     {"--vehicles", true},
+                     {"--people", true},
+                     {"--lidar-beams", true},
+                     {"--lidar-azimuths", true},
+                     {"--jpeg-quality", true},
+                     {"--help"}});
   Args a;
-  std::vector<std::pair<std::string, std::string>> flags;  // in command-line order
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw UsageError(flag + " needs a value");
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
-      a.help = true;
-    } else if (flag == "--out") {
-      a.out = value();
-    } else if (flag == "--kind") {
-      a.kind = value();
-      if (a.kind != "static" && a.kind != "dynamic" && a.kind != "street")
-        throw UsageError("--kind must be static, dynamic or street, got '" + a.kind + "'");
-    } else if (flag == "--black-background") {
-      flags.emplace_back(flag, "");
-    } else if (flag == "--width" || flag == "--height" || flag == "--seed" ||
-               flag == "--supersample" || is_object_scene_flag(flag) || is_street_flag(flag)) {
-      flags.emplace_back(flag, value());
-    } else {
-      throw UsageError("unknown argument '" + flag + "'");
-    }
-  }
+  a.help = flags.has("--help");
   if (a.help) return a;
+  a.kind = flags.value("--kind", a.kind);
+  if (a.kind != "static" && a.kind != "dynamic" && a.kind != "street")
+    throw UsageError("--kind must be static, dynamic or street, got '" + a.kind + "'");
   const bool street = a.kind == "street";
-  for (const auto& f : flags) {
-    if (street && is_object_scene_flag(f.first))
-      throw UsageError(f.first + " is not an option of --kind street");
-    if (!street && is_street_flag(f.first))
-      throw UsageError(f.first + " is an option of --kind street only");
+  if (street) {
+    for (const char* f : kObjectSceneFlags)
+      if (flags.has(f)) throw UsageError(std::string(f) + " is not an option of --kind street");
+  } else {
+    for (const char* f : kStreetFlags)
+      if (flags.has(f)) throw UsageError(std::string(f) + " is an option of --kind street only");
   }
-  if (a.out.empty()) throw UsageError("--out DIR is required");
+  a.out = flags.required("--out");
   try {
     if (street) {
       a.street = street_options(flags);

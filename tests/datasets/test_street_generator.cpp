@@ -446,7 +446,7 @@ TEST_CASE("street generator: a shorter run over a longer one leaves no stale fra
 }
 
 TEST_CASE("gsgen --kind street: options and exit codes", "[street]") {
-  const std::string exe = std::string(GSTRAIN_BINARY_DIR) + "/trainer/gsgen";
+  const std::string exe = std::string(GSTRAIN_BINARY_DIR) + "/bin/gsgen";
   if (!fs::exists(exe)) {
     WARN("gsgen is not built; skipping its command-line test");
     return;
