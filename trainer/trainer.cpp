@@ -203,9 +203,24 @@ void TrainingRun::shorten_embedded_street_run() {
   if (cfg_.scene != SceneKind::omnire || !cfg_.data.path.empty() || dev_.is_cuda() ||
       cfg_.train.iterations <= kEmbeddedStreetCpuSteps)
     return;
+  // and starts its background from at most kEmbeddedBackgroundPoints LiDAR points (the scene
+  // is 240×160: a few tens of thousands of Gaussians carry it; densification adds the rest).
+  constexpr int64_t kEmbeddedBackgroundPoints = 40000;
   log_info("the embedded street scene trains ", kEmbeddedStreetCpuSteps, " steps on the CPU ("
-           "train.iterations = ", cfg_.train.iterations, " is for data.path or a GPU)");
+           "train.iterations = ", cfg_.train.iterations, " is for data.path or a GPU), from at "
+           "most ", kEmbeddedBackgroundPoints, " LiDAR points, with a ", kEmbeddedSkyResolution,
+           "² sky");
   cfg_.train.iterations = kEmbeddedStreetCpuSteps;
+  // The sky of a 240×160 image needs no 512² texels a face (and its Adam step is per texel).
+  constexpr int kEmbeddedSkyResolution = 64;
+  for (NodeConfig& n : cfg_.nodes) {
+    if (n.kind == NodeKind::background)
+      n.init_points = std::min(n.init_points, kEmbeddedBackgroundPoints);
+    if (n.kind == NodeKind::sky) {
+      n.env_map_resolution = std::min(n.env_map_resolution, kEmbeddedSkyResolution);
+      sky_resolution_ = n.env_map_resolution;
+    }
+  }
 }
 
 void TrainingRun::setup_outputs() {
@@ -302,6 +317,8 @@ void TrainingRun::setup_plan() {
   for (NodeConfig& n : in.nodes) {
     if (n.kind == NodeKind::rigid && street())
       n.init_points = int64_t(street_->rigid_points.size() / 3);
+    else if (n.name == node_cfgs_[0]->name && street())
+      n.init_points = std::min(n.init_points, int64_t(data_.init_points.size() / 3));
     else if (n.name == node_cfgs_[0]->name)
       n.init_points = int64_t(data_.init_points.size() / 3);
   }
@@ -415,8 +432,12 @@ void TrainingRun::setup_model() {
 void TrainingRun::load_initial_gaussians(SceneNode& node, const NodePlan& np) {
   GaussianModel& g = node.model();
   if (node.kind() != NodeKind::rigid) {
-    g.load_cloud(gaussians_from_points(data_.init_points, data_.init_colors, np.sh_degree,
-                                       g.capacity(), cfg_.train.seed));
+    // At most the node's init_points (drivestudio: up to 800k LiDAR points) and its capacity.
+    size_t most = g.capacity();
+    if (const NodeConfig* nc = cfg_.find_node(node.name()); nc && street())
+      most = std::min(most, size_t(std::max<int64_t>(nc->init_points, 1)));
+    g.load_cloud(gaussians_from_points(data_.init_points, data_.init_colors, np.sh_degree, most,
+                                       cfg_.train.seed));
     return;
   }
   // Per instance (scales from each vehicle's own neighbours), concatenated and tagged; every
