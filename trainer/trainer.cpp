@@ -206,13 +206,13 @@ void TrainingRun::shorten_embedded_street_run() {
   // and starts its background from at most kEmbeddedBackgroundPoints LiDAR points (the scene
   // is 240×160: a few tens of thousands of Gaussians carry it; densification adds the rest).
   constexpr int64_t kEmbeddedBackgroundPoints = 40000;
+  // The sky of a 240×160 image needs no 512² texels a face (and its Adam step is per texel).
+  constexpr int kEmbeddedSkyResolution = 64;
   log_info("the embedded street scene trains ", kEmbeddedStreetCpuSteps, " steps on the CPU ("
            "train.iterations = ", cfg_.train.iterations, " is for data.path or a GPU), from at "
            "most ", kEmbeddedBackgroundPoints, " LiDAR points, with a ", kEmbeddedSkyResolution,
            "² sky");
   cfg_.train.iterations = kEmbeddedStreetCpuSteps;
-  // The sky of a 240×160 image needs no 512² texels a face (and its Adam step is per texel).
-  constexpr int kEmbeddedSkyResolution = 64;
   for (NodeConfig& n : cfg_.nodes) {
     if (n.kind == NodeKind::background)
       n.init_points = std::min(n.init_points, kEmbeddedBackgroundPoints);
