@@ -33,6 +33,7 @@
 #include "scene/init_gaussians.h"
 #include "scene/render_set.h"
 #include "scene/rigid_node.h"
+#include "trainer/downsample.h"
 #include "trainer/evaluation.h"
 #include "trainer/image_formation.h"
 #include "trainer/street_data.h"
@@ -141,7 +142,7 @@ class TrainingRun {
   EvalExtras eval_extras();
   // Street scenes: the sky/exposure backward, the sky opacity and LiDAR depth losses of the
   // step (into v_rgb_, v_alpha_, v_depth_ and last_loss_).
-  void street_supervision(size_t view, int frame, const Camera& camera,
+  void street_supervision(size_t view, int frame, const Camera& camera, int factor,
                           const RasterForward& forward);
   // Initial Gaussians of node i (its points; a rigid node's per instance, tagged).
   void load_initial_gaussians(SceneNode& node, const NodePlan& plan);
@@ -165,6 +166,7 @@ class TrainingRun {
   int sky_resolution_ = 0;                           // the config's sky node (street scenes)
   // Street supervision of the step: sky mask, LiDAR depth, and the alpha/depth gradients.
   Buffer<uint8_t> sky_mask_;
+  Buffer<float> target_small_;  // the target at ¼ / ½ resolution (street scenes' first steps)
   Buffer<float> lidar_depth_, v_alpha_, v_depth_;
   double last_sky_loss_ = 0, last_depth_loss_ = 0;
   std::vector<const HostMask*> eval_regions_;  // the test views' vehicle masks
@@ -418,6 +420,8 @@ void TrainingRun::setup_model() {
     fs_setup.width = cam.width;
     fs_setup.height = cam.height;
     sky_mask_ = Buffer<uint8_t>(dev_, px, MemCategory::raster);
+    target_small_ = Buffer<float>(dev_, (size_t(cam.width / 2) * size_t(cam.height / 2)) * 3,
+                                  MemCategory::raster);
     lidar_depth_ = Buffer<float>(dev_, px, MemCategory::raster);
     v_alpha_ = Buffer<float>(dev_, px, MemCategory::raster);
     v_depth_ = Buffer<float>(dev_, px, MemCategory::raster);
@@ -518,7 +522,8 @@ void TrainingRun::restore_checkpoint() {
 size_t TrainingRun::persistent_bytes() const {
   size_t bytes = target_.bytes() + v_rgb_.bytes() + render_set_->bytes() + loss_ws_.bytes() +
                  plan_.fixed.images * (images_->cached_on_device() ? 1 : 0) +
-                 formation_->bytes() + sky_mask_.bytes() + lidar_depth_.bytes() +
+                 formation_->bytes() + sky_mask_.bytes() + target_small_.bytes() +
+                 lidar_depth_.bytes() +
                  v_alpha_.bytes() + v_depth_.bytes();
   for (const auto& n : nodes_) bytes += n->allocated_bytes();
   return bytes;
@@ -566,7 +571,10 @@ void TrainingRun::train_step(int step) {
   std::mt19937_64 rng(cfg_.train.seed * 1000003ull + epoch);
   std::shuffle(order.begin(), order.end(), rng);
   const size_t vi = order[slot];
-  const Camera& cam = data_.train[vi].camera;
+  // Street scenes start coarse (drivestudio): ¼ resolution below step 250, ½ below 500.
+  const int factor = street() ? (step < 250 ? 4 : step < 500 ? 2 : 1) : 1;
+  const Camera scaled = downscaled_camera(data_.train[vi].camera, factor);
+  const Camera& cam = factor > 1 ? scaled : data_.train[vi].camera;
   last_step_ = step;
 
   FrameContext frame;
@@ -580,18 +588,24 @@ void TrainingRun::train_step(int step) {
     frame.time += time_noise(step);
 
   images_->fetch(vi, target_);
+  const float* target = target_.data();
+  if (factor > 1) {
+    const Camera& full = data_.train[vi].camera;
+    downsample_box(dev_, target_.data(), full.width, full.height, 3, factor, target_small_.data());
+    target = target_small_.data();
+  }
   GaussianInputs in;
   const RasterForward fwd = render_frame(*render_set_, frame, raster_, &in);
   // What the camera sees: the Gaussians, and on street scenes the sky and the exposure.
   const float* seen =
       formation_->active() ? formation_->forward(cam, fwd, int(vi)) : fwd.rgb.data();
-  last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, seen, target_.data(),
+  last_loss_ = image_loss_forward_backward(dev_, cam.width, cam.height, seen, target,
                                            float(cfg_.train.lambda_dssim), v_rgb_.data(),
                                            &loss_ws_);
   const float* v_alpha = nullptr;
   const float* v_depth = nullptr;
   if (street()) {
-    street_supervision(vi, frame.frame, cam, fwd);
+    street_supervision(vi, frame.frame, cam, factor, fwd);
     v_alpha = v_alpha_.data();
     v_depth = v_depth_.data();
   }
@@ -604,7 +618,7 @@ void TrainingRun::train_step(int step) {
   }
   // The training-view PSNR for the console and train.jsonl, on the steps that report it.
   if (step % std::max(cfg_.train.log_every, 1) == 0 || step == first_step_)
-    last_psnr_ = psnr(dev_, cam.width, cam.height, seen, target_.data());
+    last_psnr_ = psnr(dev_, cam.width, cam.height, seen, target);
   last_instances_ = fwd.stats.instances;
   last_visible_ = fwd.stats.visible;
 
@@ -616,7 +630,7 @@ void TrainingRun::train_step(int step) {
   if (formation_->active()) formation_->optimizer_step(step, int(vi));
 }
 
-void TrainingRun::street_supervision(size_t vi, int frame, const Camera& cam,
+void TrainingRun::street_supervision(size_t vi, int frame, const Camera& cam, int factor,
                                      const RasterForward& fwd) {
   const size_t px = size_t(cam.width) * cam.height;
   v_alpha_.zero();
@@ -628,7 +642,18 @@ void TrainingRun::street_supervision(size_t vi, int frame, const Camera& cam,
   last_sky_loss_ = 0;
   const std::vector<StreetFrameMasks>& masks = street_->scene.train_masks;
   if (vi < masks.size() && !masks[vi].sky.empty()) {
-    copy_bytes(dev_, sky_mask_.data(), Device::cpu(), masks[vi].sky.values.data(), px);
+    const HostMask& m = masks[vi].sky;
+    std::vector<uint8_t> sampled;  // at the step's resolution: the centre pixel of each box
+    const uint8_t* values = m.values.data();
+    if (factor > 1) {
+      sampled.resize(px);
+      for (int y = 0; y < cam.height; ++y)
+        for (int x = 0; x < cam.width; ++x)
+          sampled[size_t(y) * cam.width + x] =
+              m.values[size_t(y * factor + factor / 2) * m.width + size_t(x * factor + factor / 2)];
+      values = sampled.data();
+    }
+    copy_bytes(dev_, sky_mask_.data(), Device::cpu(), values, px);
     last_sky_loss_ = sky_opacity_loss(dev_, px, fwd.alpha.data(), sky_mask_.data(),
                                       kSkyOpacityLossWeight, v_alpha_.data());
   }
