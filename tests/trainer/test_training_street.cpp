@@ -141,10 +141,12 @@ TEST_CASE("street scene: a small budget binds the rigid cap, raises its threshol
           "[street][train][memory]") {
   TempDir dir("street_budget");
   const std::string scene = make_street(dir);
-  // Caps from the plan (max_gaussians 0) under a budget that leaves the rigid node little room.
-  const Config cfg = street_config(scene, dir / "out", true, 400,
+  // Caps from the plan (max_gaussians 0) under a 60 MB budget of which the rigid node's share
+  // (0.04) plans about 2900 Gaussians: its ~2400 initial ones grow past that by the 5th of the
+  // 6 densify events (measured: 2407, 2492, 2618, 2869, 3074 uncapped).
+  const Config cfg = street_config(scene, dir / "out", true, 500,
                                    {"memory.budget_gb=0.06", "nodes.background.max_gaussians=0",
-                                    "nodes.rigid.max_gaussians=0", "nodes.rigid.init_points=2000",
+                                    "nodes.rigid.max_gaussians=0", "nodes.rigid.share=0.04",
                                     "nodes.background.init_points=20000"});
   const TrainSummary s = run_training(cfg, {});
   CHECK(s.peak_bytes <= s.budget_bytes);
