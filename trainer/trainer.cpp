@@ -215,6 +215,7 @@ void TrainingRun::shorten_embedded_street_run() {
            "most ", kEmbeddedBackgroundPoints, " LiDAR points, with a ", kEmbeddedSkyResolution,
            "² sky");
   cfg_.train.iterations = kEmbeddedStreetCpuSteps;
+  cfg_.train.test_every = std::min(cfg_.train.test_every, kEmbeddedStreetCpuSteps / 4);
   for (NodeConfig& n : cfg_.nodes) {
     if (n.kind == NodeKind::background)
       n.init_points = std::min(n.init_points, kEmbeddedBackgroundPoints);
