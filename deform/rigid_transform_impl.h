@@ -10,6 +10,7 @@
 #include "core/hd.h"
 #include "deform/rigid_transform.h"
 #include "rasterizer/projection_math.h"
+#include "core/quat_math.h"
 #include "core/vec_math.h"
 
 namespace gs::rigid_impl {
@@ -17,17 +18,9 @@ namespace gs::rigid_impl {
 using rmath::Mat3;
 using rmath::Vec3;
 using rmath::Vec4;
+using rmath::conjugate;
+using rmath::hamilton;
 
-// Hamilton product a ⊗ b of (w, x, y, z) quaternions.
-template <class T>
-GS_HD inline Vec4<T> hamilton(Vec4<T> a, Vec4<T> b) {
-  return {a.w * b.w - a.x * b.x - a.y * b.y - a.z * b.z,
-          a.w * b.x + a.x * b.w + a.y * b.z - a.z * b.y,
-          a.w * b.y - a.x * b.z + a.y * b.w + a.z * b.x,
-          a.w * b.z + a.x * b.y - a.y * b.x + a.z * b.w};
-}
-template <class T>
-GS_HD inline Vec4<T> conjugate(Vec4<T> a) { return {a.w, -a.x, -a.y, -a.z}; }
 template <class T>
 GS_HD inline Vec4<T> load_quat(const T* p) { return {p[0], p[1], p[2], p[3]}; }
 template <class T>

@@ -4,6 +4,7 @@
 // GS_HD, templated on the scalar; `v_` functions map output gradients to input gradients.
 #pragma once
 
+#include "core/quat_math.h"
 #include "core/vec_math.h"
 
 namespace gs::rmath {
@@ -11,42 +12,6 @@ namespace gs::rmath {
 constexpr double kCovDilation = 0.3;     // added to Σ2D's diagonal (pixels²)
 constexpr double kFovClampFactor = 1.3;  // x/z, y/z clamped to 1.3× the half field of view
 constexpr double kAlphaMin = 1.0 / 255.0;
-
-template <class T>
-GS_HD inline T sigmoid(T x) { return T(1) / (T(1) + exp_(-x)); }
-
-// ---- quaternion (w, x, y, z), unnormalised → rotation ----
-
-template <class T>
-GS_HD inline Mat3<T> quat_to_rotmat(Vec4<T> q) {
-  const T inv = T(1) / sqrt_(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
-  const T w = q.w * inv, x = q.x * inv, y = q.y * inv, z = q.z * inv;
-  Mat3<T> r;
-  r.m[0][0] = 1 - 2 * (y * y + z * z); r.m[0][1] = 2 * (x * y - w * z); r.m[0][2] = 2 * (x * z + w * y);
-  r.m[1][0] = 2 * (x * y + w * z); r.m[1][1] = 1 - 2 * (x * x + z * z); r.m[1][2] = 2 * (y * z - w * x);
-  r.m[2][0] = 2 * (x * z - w * y); r.m[2][1] = 2 * (y * z + w * x); r.m[2][2] = 1 - 2 * (x * x + y * y);
-  return r;
-}
-
-// ∂L/∂q (unnormalised) from ∂L/∂R.
-template <class T>
-GS_HD inline Vec4<T> v_quat_to_rotmat(Vec4<T> q, const Mat3<T>& v) {
-  const T norm = sqrt_(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
-  const T inv = T(1) / norm;
-  const T w = q.w * inv, x = q.x * inv, y = q.y * inv, z = q.z * inv;
-  const auto& g = v.m;
-  // Gradient w.r.t. the normalised quaternion: Σ_ij v_ij ∂R_ij/∂(w, x, y, z).
-  const T gw = 2 * (-z * g[0][1] + y * g[0][2] + z * g[1][0] - x * g[1][2] - y * g[2][0] + x * g[2][1]);
-  const T gx = 2 * (y * g[0][1] + z * g[0][2] + y * g[1][0] - 2 * x * g[1][1] - w * g[1][2] +
-                    z * g[2][0] + w * g[2][1] - 2 * x * g[2][2]);
-  const T gy = 2 * (-2 * y * g[0][0] + x * g[0][1] + w * g[0][2] + x * g[1][0] + z * g[1][2] -
-                    w * g[2][0] + z * g[2][1] - 2 * y * g[2][2]);
-  const T gz = 2 * (-2 * z * g[0][0] - w * g[0][1] + x * g[0][2] + w * g[1][0] - 2 * z * g[1][1] +
-                    y * g[1][2] + x * g[2][0] + y * g[2][1]);
-  // Through the normalisation: (I − q̂q̂ᵀ) g / |q|.
-  const T d = w * gw + x * gx + y * gy + z * gz;
-  return {(gw - w * d) * inv, (gx - x * d) * inv, (gy - y * d) * inv, (gz - z * d) * inv};
-}
 
 // ---- 3D covariance Σ = R S Sᵀ Rᵀ, S = diag(exp(log_scale)) ----
 

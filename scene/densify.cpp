@@ -7,26 +7,18 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/quat_math.h"
 
 namespace gs {
 
 namespace {
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-float logit(float p) { return std::log(p / (1.0f - p)); }
+using rmath::logit;
+using rmath::quat_to_rotation;
+using rmath::sigmoid;
 
 float max_scale(const float* log_scale) {
   return std::exp(std::max({log_scale[0], log_scale[1], log_scale[2]}));
-}
-
-// Rotation matrix (row-major) of a possibly unnormalised (w, x, y, z) quaternion.
-void quat_to_rotation(const float* q, float R[9]) {
-  float w = q[0], x = q[1], y = q[2], z = q[3];
-  const float n = std::sqrt(w * w + x * x + y * y + z * z);
-  if (n > 0) { w /= n; x /= n; y /= n; z /= n; } else { w = 1; }
-  R[0] = 1 - 2 * (y * y + z * z); R[1] = 2 * (x * y - w * z);     R[2] = 2 * (x * z + w * y);
-  R[3] = 2 * (x * y + w * z);     R[4] = 1 - 2 * (x * x + z * z); R[5] = 2 * (y * z - w * x);
-  R[6] = 2 * (x * z - w * y);     R[7] = 2 * (y * z + w * x);     R[8] = 1 - 2 * (x * x + y * y);
 }
 
 // Copies parameter row `src` to row `dst` in every group; moments zeroed when `fresh`.

@@ -17,11 +17,14 @@ if [ -z "$archs" ]; then
   fi
 fi
 
+# The configure log goes inside the build folder (nothing is written next to the sources).
+mkdir -p "$BUILD_DIR"
+log="$BUILD_DIR/configure.log"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$archs" \
-  ${GSTRAIN_CMAKE_ARGS:-} >"$BUILD_DIR.configure.log" 2>&1 || {
-  cat "$BUILD_DIR.configure.log" >&2
+  ${GSTRAIN_CMAKE_ARGS:-} >"$log" 2>&1 || {
+  cat "$log" >&2
   echo "build.sh: cmake configure failed (log above)" >&2
   exit 1
 }
-grep -E "gstrain: CUDA backend" "$BUILD_DIR.configure.log" || true
+grep -E "gstrain: CUDA backend" "$log" || true
 cmake --build "$BUILD_DIR" -j "$JOBS"
