@@ -128,6 +128,7 @@ void visit(V& v, NodeConfig& n) {
   v.field("grad_threshold", n.grad_threshold, RealRange{0.0, 1.0, true});
   v.field("instances", n.instances, IntRange{1, 10000});
   v.field("env_map_resolution", n.env_map_resolution, IntRange{16, 8192});
+  v.field("densify_stop", n.densify_stop, IntRange{0, kMaxSteps});
 }
 
 template <class V>

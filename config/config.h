@@ -33,6 +33,8 @@ struct NodeConfig {
   double grad_threshold = 0.0002;     // base AbsGrad/grad threshold for densification
   int instances = 1;                  // rigid/deformable/skeleton: object instances
   int env_map_resolution = 512;       // sky only: cube face size in texels
+  int densify_stop = 0;               // this node densifies until this step; 0: densify.stop
+                                      // (OmniRe: background 15k, rigid 20k)
 };
 
 struct DataConfig {

@@ -125,6 +125,10 @@ class TrainingRun {
   // Throws TrainingFailed (after logging the step) when the run cannot go on.
   void check_health(int step);
   [[noreturn]] void fail(int step, const std::string& why, const std::string& hint);
+  // The step node i densifies until (its own densify_stop, or densify.stop).
+  int densify_stop(size_t i) const {
+    return node_cfgs_[i]->densify_stop > 0 ? node_cfgs_[i]->densify_stop : cfg_.densify.stop;
+  }
   // The pruning floor of node i: a fraction of its peak count.
   size_t prune_floor(size_t i) const;
   void log_step(int step);
@@ -625,7 +629,7 @@ void TrainingRun::train_step(int step) {
 
   for (size_t i = 0; i < nodes_.size(); ++i) {
     // Statistics for densification, as graphdeco gathers them: while step < densify.stop.
-    if (step < cfg_.densify.stop) nodes_[i]->accumulate_stats(slices[i], cam);
+    if (step < densify_stop(i)) nodes_[i]->accumulate_stats(slices[i], cam);
     nodes_[i]->optimizer_step(step, slices[i]);
   }
   if (formation_->active()) formation_->optimizer_step(step, int(vi));
@@ -741,8 +745,9 @@ void TrainingRun::maybe_densify(int step) {
   const DensifyConfig& d = cfg_.densify;
   const int last = cfg_.train.iterations;
   // Nothing is densified at the very last step: the new Gaussians would never be trained.
-  if (step < d.stop && step > d.start && d.every > 0 && step % d.every == 0 && step < last)
-    for (size_t i = 0; i < nodes_.size(); ++i) densify_node(i, step);
+  if (step > d.start && d.every > 0 && step % d.every == 0 && step < last)
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (step < densify_stop(i)) densify_node(i, step);
   // An opacity reset needs steps to recover from (graphdeco's 3k-step run would otherwise end
   // right after one, all opacities at 0.01): skip it with less than a third of an interval left.
   const bool periodic = d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0;

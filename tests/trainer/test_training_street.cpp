@@ -4,6 +4,7 @@
 // never exceeded; bad street data exits 2 naming the file.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -108,7 +109,9 @@ TEST_CASE("street scene: the rigid node learns the vehicles far better than the 
   TempDir dir("street_train");
   const std::string scene = make_street(dir);
   constexpr int kSteps = 600;
-  const TrainSummary with = run_training(street_config(scene, dir / "rigid", true, kSteps), {});
+  // The rigid node stops densifying at 400 (its own densify_stop), the background at 600.
+  const TrainSummary with = run_training(
+      street_config(scene, dir / "rigid", true, kSteps, {"nodes.rigid.densify_stop=400"}), {});
   const TrainSummary without =
       run_training(street_config(scene, dir / "background", false, kSteps), {});
   const nlohmann::json a = read_json(dir / "rigid/metrics.json");
@@ -134,6 +137,19 @@ TEST_CASE("street scene: the rigid node learns the vehicles far better than the 
     if (j.contains("test_psnr")) mid = j["test_psnr"].get<double>();
   CHECK(mid > 0);
   CHECK(with.test_psnr > mid);
+  // Per-node densification windows: events of both nodes before 400, of the background only
+  // after it.
+  int rigid_last = 0, background_last = 0;
+  for (const auto& j : read_jsonl(dir / "rigid/memory.jsonl"))
+    for (const auto& e : j["events"]) {
+      const std::string ev = e.get<std::string>();
+      const int at = j["step"].get<int>();
+      if (ev.rfind("densify of 'rigid'", 0) == 0) rigid_last = std::max(rigid_last, at);
+      if (ev.rfind("densify of 'background'", 0) == 0) background_last = std::max(background_last, at);
+    }
+  CHECK(rigid_last > 0);
+  CHECK(rigid_last < 400);
+  CHECK(background_last >= 550);
   (void)without;
 }
 
