@@ -41,8 +41,9 @@ GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree) const {
   switch (kind) {
     case NodeKind::background:
     case NodeKind::sky: c.node_transform = 0; break;
-    // Instance id + box-local → world mean/quaternion copy and its gradient.
-    case NodeKind::rigid: c.node_transform = 4 + 2 * 4 * 7; break;
+    // Instance id, the placed (world) mean/quaternion and the stored ones' gradients, and the
+    // placed opacity (absent instances are culled through it): scene/rigid_node.h.
+    case NodeKind::rigid: c.node_transform = 4 + 2 * 4 * 7 + 4; break;
     // The network's output (δx, δr, δs) and its gradient, and the deformed mean/quaternion/scale
     // (their gradients reuse the rasterizer's): 30 floats, 120 B.
     case NodeKind::deformable:

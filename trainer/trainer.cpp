@@ -900,24 +900,22 @@ void TrainingRun::select_nodes() {
     // Driving scenes: a background node, a rigid node for the vehicles, the sky. Deformable
     // instances and skinned humans come with OmniRe part 2; until then their actors stay in
     // the background and their nodes are left out of the plan.
-    std::vector<NodeConfig> kept;
+    std::vector<std::string> left_out;
+    cfg_ = config_as_trained(cfg_, &left_out);
+    for (const std::string& name : left_out)
+      log_warn("node '", name, "' is not trained yet (deformable and skeleton nodes come with "
+               "OmniRe part 2): its actors are left to the background");
     int backgrounds = 0, rigids = 0;
     for (const NodeConfig& n : cfg_.nodes) {
       if (n.kind == NodeKind::background) ++backgrounds;
       if (n.kind == NodeKind::rigid) ++rigids;
       if (n.kind == NodeKind::sky) sky_resolution_ = n.env_map_resolution;
-      if (n.kind == NodeKind::background || n.kind == NodeKind::rigid || n.kind == NodeKind::sky)
-        kept.push_back(n);
-      else
-        log_warn("node '", n.name, "' (", to_string(n.kind), ") is not trained yet: its actors "
-                 "are left to the background");
     }
     if (backgrounds != 1 || rigids > 1)
       throw ConfigError("an omnire scene needs exactly one background node and at most one "
                         "rigid node (it has " + std::to_string(backgrounds) + " and " +
                         std::to_string(rigids) + ")",
                         "see configs/omnire_12gb.yaml for the node layout");
-    cfg_.nodes = kept;
     collect_trained_nodes();
     return;
   }
@@ -1070,6 +1068,20 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
 }
 
 }  // namespace
+
+Config config_as_trained(const Config& config, std::vector<std::string>* left_out) {
+  if (config.scene != SceneKind::omnire) return config;
+  Config c = config;
+  c.nodes.clear();
+  for (const NodeConfig& n : config.nodes) {
+    if (n.kind == NodeKind::deformable || n.kind == NodeKind::skeleton) {
+      if (left_out) left_out->push_back(n.name);
+      continue;
+    }
+    c.nodes.push_back(n);
+  }
+  return c;
+}
 
 std::string default_scene_dir(const Config& config) {
   const char* kind = config.scene == SceneKind::deformable ? "dynamic"

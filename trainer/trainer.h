@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -30,6 +31,11 @@ struct TrainSummary {
 // a plan that does not fit throws PlanDoesNotFit; a run that goes wrong (NaN loss, divergence,
 // an emptied node) throws TrainingFailed and leaves the last good checkpoint in place.
 TrainSummary run_training(const Config& config, const TrainerOptions& options);
+
+// The config as this version trains it: an omnire scene leaves out its deformable and skeleton
+// nodes (OmniRe part 2; their actors stay in the background), so that `--plan` and training
+// plan the same nodes. `left_out` (may be null) receives the names left out.
+Config config_as_trained(const Config& config, std::vector<std::string>* left_out = nullptr);
 
 // Where the embedded default scene for a config lives (generated on first use).
 std::string default_scene_dir(const Config& config);
