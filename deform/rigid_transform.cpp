@@ -6,25 +6,11 @@
 #include <string>
 #include <type_traits>
 
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 
 namespace gs {
 namespace {
-
-// True when the call should go to CUDA; throws for what CUDA cannot run.
-template <class T>
-bool use_cuda(const Device& device, const char* what) {
-  if (!device.is_cuda()) return false;
-#ifdef GSTRAIN_WITH_CUDA
-  if (!std::is_same<T, float>::value)
-    throw Error(std::string(what) + ": CUDA runs the rigid transform in float only",
-                "use the CPU for double");
-  return true;
-#else
-  throw Error(std::string(what) + " on " + device.name() + ": gstrain was built without CUDA",
-              "use the CPU device or rebuild with CUDA");
-#endif
-}
 
 template <class T>
 void check_poses(const InstancePosesT<T>& poses, const char* what) {
@@ -48,7 +34,7 @@ void rigid_transform_forward(const Device& device, size_t n, const int32_t* inst
   if (n == 0) return;
   GS_CHECK(instance_ids && means_local && quats_local && means_world && quats_world,
            "rigid_transform_forward: null pointer");
-  if (use_cuda<T>(device, "rigid_transform_forward")) {
+  if (runs_on_cuda<T>(device, "rigid_transform_forward")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       rigid_transform_forward_cuda(device, n, instance_ids, means_local, quats_local,
@@ -73,7 +59,7 @@ void rigid_transform_backward(const Device& device, size_t n, const int32_t* ins
   GS_CHECK(instance_ids && means_local && quats_local && v_means_world && v_quats_world &&
                v_means_local && v_quats_local,
            "rigid_transform_backward: null pointer");
-  if (use_cuda<T>(device, "rigid_transform_backward")) {
+  if (runs_on_cuda<T>(device, "rigid_transform_backward")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       rigid_transform_backward_cuda(device, n, instance_ids, means_local, quats_local, poses,

@@ -6,33 +6,16 @@
 #include <vector>
 
 #include "core/buffer.h"
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 
 namespace gs {
-namespace {
-
-template <class T>
-bool use_cuda(const Device& device, const char* what) {
-  if (!device.is_cuda()) return false;
-#ifdef GSTRAIN_WITH_CUDA
-  if (!std::is_same<T, float>::value)
-    throw Error(std::string(what) + ": CUDA runs the exposure affine in float only",
-                "use the CPU for double");
-  return true;
-#else
-  throw Error(std::string(what) + " on " + device.name() + ": gstrain was built without CUDA",
-              "use the CPU device or rebuild with CUDA");
-#endif
-}
-
-}  // namespace
-
 template <class T>
 void exposure_forward(const Device& device, size_t pixels, const T* params, const T* rgb, T* out) {
   if (pixels == 0) return;
   GS_CHECK(params && rgb && out, "exposure_forward: null pointer");
   GS_CHECK(rgb != out, "exposure_forward: out may not alias rgb (the backward reads rgb)");
-  if (use_cuda<T>(device, "exposure_forward")) {
+  if (runs_on_cuda<T>(device, "exposure_forward")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       exposure_forward_cuda(device, pixels, params, rgb, out);
@@ -47,7 +30,7 @@ void exposure_backward(const Device& device, size_t pixels, const T* params, con
                        const T* v_out, T* v_rgb, T* v_params) {
   if (pixels == 0 || (!v_rgb && !v_params)) return;
   GS_CHECK(params && rgb && v_out, "exposure_backward: null pointer");
-  if (use_cuda<T>(device, "exposure_backward")) {
+  if (runs_on_cuda<T>(device, "exposure_backward")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       exposure_backward_cuda(device, pixels, params, rgb, v_out, v_rgb, v_params);
@@ -63,7 +46,7 @@ double exposure_regularizer(const Device& device, const T* params, double weight
   GS_CHECK(weight >= 0, "exposure_regularizer: negative weight " + std::to_string(weight));
   // The 12 |p| terms come back to the host to be summed: too few to be worth a device reduction.
   Buffer<T> abs_terms(device, kExposureParams, MemCategory::other);
-  if (use_cuda<T>(device, "exposure_regularizer")) {
+  if (runs_on_cuda<T>(device, "exposure_regularizer")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       exposure_regularizer_cuda(device, params, float(weight), abs_terms.data(), v_params);

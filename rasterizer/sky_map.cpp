@@ -4,24 +4,11 @@
 #include <string>
 #include <type_traits>
 
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 
 namespace gs {
 namespace {
-
-template <class T>
-bool use_cuda(const Device& device, const char* what) {
-  if (!device.is_cuda()) return false;
-#ifdef GSTRAIN_WITH_CUDA
-  if (!std::is_same<T, float>::value)
-    throw Error(std::string(what) + ": CUDA runs the sky map in float only",
-                "use the CPU for double");
-  return true;
-#else
-  throw Error(std::string(what) + " on " + device.name() + ": gstrain was built without CUDA",
-              "use the CPU device or rebuild with CUDA");
-#endif
-}
 
 void check_sky_args(const Camera& camera, int resolution, const char* what) {
   if (resolution < 1)
@@ -42,7 +29,7 @@ void sky_composite_forward(const Device& device, const Camera& camera, int resol
   check_sky_args(camera, resolution, "sky_composite_forward");
   if (camera.width == 0 || camera.height == 0) return;
   GS_CHECK(texels && rgb && alpha && out, "sky_composite_forward: null pointer");
-  if (use_cuda<T>(device, "sky_composite_forward")) {
+  if (runs_on_cuda<T>(device, "sky_composite_forward")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       sky_composite_forward_cuda(device, camera, resolution, texels, rgb, alpha, out, sky_out);
@@ -59,7 +46,7 @@ void sky_composite_backward(const Device& device, const Camera& camera, int reso
   check_sky_args(camera, resolution, "sky_composite_backward");
   if (camera.width == 0 || camera.height == 0 || (!v_alpha && !v_texels)) return;
   GS_CHECK(texels && alpha && v_out, "sky_composite_backward: null pointer");
-  if (use_cuda<T>(device, "sky_composite_backward")) {
+  if (runs_on_cuda<T>(device, "sky_composite_backward")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       sky_composite_backward_cuda(device, camera, resolution, texels, alpha, v_out, v_alpha,

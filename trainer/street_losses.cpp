@@ -6,6 +6,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 #include "trainer/street_losses_impl.h"
 
@@ -25,20 +26,6 @@ struct HostSum {
   }
 };
 
-template <class T>
-bool use_cuda(const Device& device, const char* what) {
-  if (!device.is_cuda()) return false;
-#ifdef GSTRAIN_WITH_CUDA
-  if (!std::is_same<T, float>::value)
-    throw Error(std::string(what) + ": CUDA runs the street losses in float only",
-                "use the CPU for double");
-  return true;
-#else
-  throw Error(std::string(what) + " on " + device.name() + ": gstrain was built without CUDA",
-              "use the CPU device or rebuild with CUDA");
-#endif
-}
-
 void check_weight(double weight, const char* what) {
   if (!(weight >= 0) || !std::isfinite(weight))
     throw Error(std::string(what) + ": weight " + std::to_string(weight) +
@@ -54,7 +41,7 @@ double sky_opacity_loss(const Device& device, size_t pixels, const T* alpha,
   check_weight(weight, "sky opacity loss");
   if (pixels == 0) return 0;
   GS_CHECK(alpha && sky_mask, "sky opacity loss: null alpha or mask");
-  if (use_cuda<T>(device, "sky opacity loss")) {
+  if (runs_on_cuda<T>(device, "sky opacity loss")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       return detail::sky_opacity_loss_cuda(device, pixels, alpha, sky_mask, weight, v_alpha);
@@ -73,7 +60,7 @@ double lidar_depth_loss(const Device& device, size_t pixels, const T* depth, con
   GS_CHECK(alpha_eps > 0, "LiDAR depth loss: alpha_eps must be positive");
   if (pixels == 0) return 0;
   GS_CHECK(depth && alpha && lidar_depth, "LiDAR depth loss: null image pointer");
-  if (use_cuda<T>(device, "LiDAR depth loss")) {
+  if (runs_on_cuda<T>(device, "LiDAR depth loss")) {
 #ifdef GSTRAIN_WITH_CUDA
     if constexpr (std::is_same<T, float>::value)
       return detail::lidar_depth_loss_cuda(device, pixels, depth, alpha, lidar_depth, weight,
