@@ -101,7 +101,6 @@ NodeNetworkStatus DeformableNode::network_status(int step) const {
   s.state_bytes = field_.state_bytes();
   s.per_gaussian_bytes = double(field_.per_gaussian_bytes());
   s.recomputed_chunks = field_.recomputed_chunks();
-  s.weights = field_.mlp().params().size();
   return s;
 }
 

@@ -64,7 +64,7 @@ struct NamedCloud {
 // The state of a node's deformation network for memory.jsonl and metrics.json.
 struct NodeNetworkStatus {
   bool present = false, active = false;
-  size_t chunk_rows = 0, activation_bytes = 0, state_bytes = 0, weights = 0;
+  size_t chunk_rows = 0, activation_bytes = 0, state_bytes = 0;
   double per_gaussian_bytes = 0;
   size_t recomputed_chunks = 0;
 };
