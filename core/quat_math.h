@@ -75,4 +75,27 @@ GS_HD inline Vec4<T> hamilton(Vec4<T> a, Vec4<T> b) {
 }
 template <class T>
 GS_HD inline Vec4<T> conjugate(Vec4<T> a) { return {a.w, -a.x, -a.y, -a.z}; }
+// The unit (w, x, y, z) quaternion of a rotation matrix (row-major 3×3), by Shepperd's method
+// (the largest of the four candidate divisors, so no branch loses precision). Host-side: for
+// converting pose files and boxes.
+template <class T>
+inline void rotation_to_quat(const T r[9], T q[4]) {
+  const T tr = r[0] + r[4] + r[8];
+  if (tr > 0) {
+    const T s = sqrt_(tr + T(1)) * 2;
+    q[0] = s / 4, q[1] = (r[7] - r[5]) / s, q[2] = (r[2] - r[6]) / s, q[3] = (r[3] - r[1]) / s;
+  } else if (r[0] > r[4] && r[0] > r[8]) {
+    const T s = sqrt_(T(1) + r[0] - r[4] - r[8]) * 2;
+    q[0] = (r[7] - r[5]) / s, q[1] = s / 4, q[2] = (r[1] + r[3]) / s, q[3] = (r[2] + r[6]) / s;
+  } else if (r[4] > r[8]) {
+    const T s = sqrt_(T(1) + r[4] - r[0] - r[8]) * 2;
+    q[0] = (r[2] - r[6]) / s, q[1] = (r[1] + r[3]) / s, q[2] = s / 4, q[3] = (r[5] + r[7]) / s;
+  } else {
+    const T s = sqrt_(T(1) + r[8] - r[0] - r[4]) * 2;
+    q[0] = (r[3] - r[1]) / s, q[1] = (r[2] + r[6]) / s, q[2] = (r[5] + r[7]) / s, q[3] = s / 4;
+  }
+  const T n = sqrt_(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+  for (int k = 0; k < 4; ++k) q[k] /= n;
+}
+
 }  // namespace gs::rmath

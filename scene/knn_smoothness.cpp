@@ -1,0 +1,79 @@
+// The kNN smoothness regulariser (see knn_smoothness.h): graph building and the CPU backend.
+#include "scene/knn_smoothness.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/errors.h"
+#include "core/parallel_for.h"
+#include "scene/knn_smoothness_impl.h"
+
+namespace gs {
+
+void build_knn_graph(const std::vector<float>& points, const std::vector<int32_t>& group, int k,
+                     std::vector<int32_t>& offsets, std::vector<int32_t>& indices) {
+  const size_t n = group.size();
+  GS_CHECK(points.size() == 3 * n, "build_knn_graph: one group per point");
+  std::vector<std::set<int32_t>> adjacent(n);
+  // Brute force within each group: a human holds a few thousand Gaussians.
+  std::vector<std::pair<float, int32_t>> dist;
+  for (size_t i = 0; i < n; ++i) {
+    dist.clear();
+    for (size_t j = 0; j < n; ++j) {
+      if (j == i || group[j] != group[i]) continue;
+      float d = 0;
+      for (int a = 0; a < 3; ++a) {
+        const float t = points[3 * i + a] - points[3 * j + a];
+        d += t * t;
+      }
+      dist.push_back({d, int32_t(j)});
+    }
+    const size_t take = std::min(dist.size(), size_t(std::max(k, 0)));
+    std::partial_sort(dist.begin(), dist.begin() + long(take), dist.end());
+    for (size_t t = 0; t < take; ++t) {
+      adjacent[i].insert(dist[t].second);
+      adjacent[size_t(dist[t].second)].insert(int32_t(i));
+    }
+  }
+  offsets.assign(n + 1, 0);
+  indices.clear();
+  for (size_t i = 0; i < n; ++i) {
+    indices.insert(indices.end(), adjacent[i].begin(), adjacent[i].end());
+    offsets[i + 1] = int32_t(indices.size());
+  }
+}
+
+void add_smoothness_gradient(const Device& device, size_t n, const int32_t* offsets,
+                             const int32_t* indices, const float* values, int stride, int dims,
+                             double scale, float* grads, int grad_stride) {
+  if (n == 0) return;
+  if (device.is_cuda()) {
+#ifdef GSTRAIN_WITH_CUDA
+    add_smoothness_gradient_cuda(device, n, offsets, indices, values, stride, dims, float(scale),
+                                 grads, grad_stride);
+    return;
+#else
+    throw Error("kNN smoothness on " + device.name() + ": gstrain was built without CUDA");
+#endif
+  }
+  parallel_for(device, n,
+               smooth_impl::SmoothnessKernel{offsets, indices, values, stride, dims, float(scale),
+                                             grads, grad_stride});
+}
+
+double smoothness_loss(const std::vector<int32_t>& offsets, const std::vector<int32_t>& indices,
+                       const std::vector<float>& values, int stride, int dims, double lambda,
+                       size_t edges) {
+  if (edges == 0) return 0;
+  double sum = 0;
+  for (size_t i = 0; i + 1 < offsets.size(); ++i)
+    for (int32_t e = offsets[i]; e < offsets[i + 1]; ++e)
+      for (int d = 0; d < dims; ++d) {
+        const double t = double(values[i * size_t(stride) + size_t(d)]) -
+                         double(values[size_t(indices[size_t(e)]) * size_t(stride) + size_t(d)]);
+        sum += t * t;
+      }
+  return lambda / double(edges) * 0.5 * sum;  // each undirected edge was visited twice
+}
+
+}  // namespace gs
