@@ -58,6 +58,8 @@ double evaluate(const PlanInputs& in, const MemoryModel& model, const LadderStat
   plan.fixed.context = in.context_bytes;
   plan.fixed.images = model.image_bytes(st.width, st.height, in.images, st.images_on_device);
   plan.fixed.pixel_buffers = model.pixel_buffer_bytes(st.width, st.height);
+  if (in.scene == SceneKind::omnire)
+    plan.fixed.exposure = MemoryModel::exposure_bytes(in.images);
 
   const bool has_deformable =
       std::any_of(in.nodes.begin(), in.nodes.end(),
@@ -105,11 +107,28 @@ double evaluate(const PlanInputs& in, const MemoryModel& model, const LadderStat
 
   double available = double(plan.usable_bytes) - double(plan.fixed.total());
   if (!st.images_on_device) available = std::min(available, st.streamed_space_ceiling);
+  // Skeleton nodes never grow (never densified): they take what their initial Gaussians need,
+  // up to their share, and the rest of their share goes to the nodes that grow.
+  double fixed_nodes = 0, growing_share = 0;
+  for (NodePlan& n : plan.nodes) {
+    if (!holds_gaussians(n.kind)) continue;
+    if (n.kind != NodeKind::skeleton) {
+      growing_share += n.share;
+      continue;
+    }
+    const double bytes = std::max(available, 0.0) * n.share;
+    n.max_gaussians = std::min(int64_t(std::floor(bytes / double(n.cost.total()))),
+                               std::max<int64_t>(n.init_points, 1));
+    fixed_nodes += double(n.max_gaussians) * double(n.cost.total());
+  }
+  const double for_growing = std::max(available - fixed_nodes, 0.0);
   for (size_t i = 0; i < plan.nodes.size(); ++i) {
     NodePlan& n = plan.nodes[i];
     if (!holds_gaussians(n.kind)) continue;
-    const double bytes = std::max(available, 0.0) * n.share;
-    n.max_gaussians = int64_t(std::floor(bytes / double(n.cost.total())));
+    if (n.kind != NodeKind::skeleton) {
+      const double bytes = growing_share > 0 ? for_growing * n.share / growing_share : 0.0;
+      n.max_gaussians = int64_t(std::floor(bytes / double(n.cost.total())));
+    }
     const int64_t user_cap = in.nodes[i].max_gaussians;
     if (user_cap > 0 && user_cap < n.max_gaussians) {
       n.max_gaussians = user_cap;

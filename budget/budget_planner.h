@@ -64,8 +64,9 @@ struct FixedCosts {
   size_t mlp_state = 0;           // weights, gradients, Adam moments
   size_t mlp_activations = 0;     // one chunk in flight
   size_t sky = 0;
+  size_t exposure = 0;            // street scenes: a 3×4 affine per training image + Adam
   size_t total() const {
-    return context + images + pixel_buffers + mlp_state + mlp_activations + sky;
+    return context + images + pixel_buffers + mlp_state + mlp_activations + sky + exposure;
   }
 };
 

@@ -49,8 +49,10 @@ GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree) const {
     case NodeKind::deformable:
       c.node_transform = DeformationField<float>::per_gaussian_bytes_for();
       break;
-    // Instance id + 4 joint indices/weights + skinned mean/quaternion and their gradients.
-    case NodeKind::skeleton: c.node_transform = 4 + 4 * 8 + 2 * 4 * 7; break;
+    // scene/skeleton_node.h: human id 4, 4 joint indices 16, 4 weight logits with gradient and
+    // Adam moments 64, the placed mean/quaternion/opacity 32 and the stored mean/quaternion
+    // gradients 28, the kNN graph (an offset + ~8 symmetric neighbours) 36: 180 B.
+    case NodeKind::skeleton: c.node_transform = 4 + 16 + 64 + 32 + 28 + 36; break;
   }
   return c;
 }
@@ -70,6 +72,10 @@ size_t MemoryModel::image_bytes(int width, int height, int images, bool on_devic
 size_t MemoryModel::sky_bytes(int env_map_resolution) {
   const size_t texels = 6 * size_t(env_map_resolution) * size_t(env_map_resolution);
   return texels * 3 * 4 * 4;
+}
+
+size_t MemoryModel::exposure_bytes(int images) {
+  return (size_t(std::max(images, 0)) * 3 + 1) * 12 * 4;
 }
 
 MlpShape MemoryModel::deformation_mlp(const DeformConfig& deform, bool instance_embedding) {

@@ -73,6 +73,8 @@ class MemoryModel {
   size_t image_bytes(int width, int height, int images, bool on_device) const;
   // Environment map of a sky node: 6 faces × res² × RGB fp32 × (param, grad, m, v).
   static size_t sky_bytes(int env_map_resolution);
+  // Per-image exposure of street scenes: 12 floats per image × (param, m, v) + one gradient row.
+  static size_t exposure_bytes(int images);
   static MlpShape deformation_mlp(const DeformConfig& deform, bool instance_embedding);
   // Gaussians per MLP chunk so its activations stay within `activation_budget_bytes`.
   static int64_t mlp_chunk_size(const MlpShape& mlp, size_t activation_budget_bytes);

@@ -42,7 +42,7 @@ std::string format_plan_table(const MemoryPlan& p, const std::string& title) {
   s += "  fixed costs       " + mib(p.fixed.total()) + ": context " + mib(p.fixed.context) +
        ", images " + mib(p.fixed.images) + ", per-pixel buffers " + mib(p.fixed.pixel_buffers) +
        ", MLP state " + mib(p.fixed.mlp_state) + ", MLP activations " + mib(p.fixed.mlp_activations) +
-       ", sky " + mib(p.fixed.sky) + "\n";
+       ", sky " + mib(p.fixed.sky) + ", exposure " + mib(p.fixed.exposure) + "\n";
   if (p.mlp_chunk_gaussians > 0)
     s += "  MLP chunk         " + std::to_string(p.mlp_chunk_gaussians) +
          " Gaussians in flight (activation memory bounded by the chunk, not by N)\n";
@@ -89,7 +89,7 @@ std::string format_plan_json(const MemoryPlan& p) {
   j["mlp_chunk_gaussians"] = p.mlp_chunk_gaussians;
   j["fixed_bytes"] = {{"context", p.fixed.context},         {"images", p.fixed.images},
                       {"pixel_buffers", p.fixed.pixel_buffers}, {"mlp_state", p.fixed.mlp_state},
-                      {"mlp_activations", p.fixed.mlp_activations}, {"sky", p.fixed.sky},
+                      {"mlp_activations", p.fixed.mlp_activations}, {"sky", p.fixed.sky}, {"exposure", p.fixed.exposure},
                       {"total", p.fixed.total()}};
   j["degrade"] = p.degrade;
   nlohmann::ordered_json nodes = nlohmann::ordered_json::object();

@@ -129,6 +129,7 @@ void visit(V& v, NodeConfig& n) {
   v.field("instances", n.instances, IntRange{1, 10000});
   v.field("env_map_resolution", n.env_map_resolution, IntRange{16, 8192});
   v.field("densify_stop", n.densify_stop, IntRange{0, kMaxSteps});
+  v.field("body_model", n.body_model);
 }
 
 template <class V>

@@ -35,6 +35,9 @@ struct NodeConfig {
   int env_map_resolution = 512;       // sky only: cube face size in texels
   int densify_stop = 0;               // this node densifies until this step; 0: densify.stop
                                       // (OmniRe: background 15k, rigid 20k)
+  std::string body_model;             // skeleton only: a body template file converted from an
+                                      // SMPL model (docs/humanpose_format.md); empty: the
+                                      // procedural template
 };
 
 struct DataConfig {

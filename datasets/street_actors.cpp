@@ -264,6 +264,17 @@ void add_street_people(int count, StreetRng& rng, StreetWorld& world) {
     actor.box_to_road = [root_at](double t) {
       return root_at(t) * Mat4::translation({0, 0, kPersonBox[2] / 2});
     };
+    actor.walker = [root_at, speed = path.speed, phase0](double t) {
+      const Gait g = gait_at(speed * t, phase0);
+      WalkerPose p;
+      p.root_to_road = root_at(t);
+      for (int side = 0; side < 2; ++side) {
+        p.hip[side] = g.hip[side];
+        p.knee[side] = g.knee[side];
+        p.shoulder[side] = g.shoulder[side];
+      }
+      return p;
+    };
     const int label = kFirstActorLabel + actor.id;
     auto part = [&](const char* name, Mesh mesh, std::function<Mat4(double)> pose) {
       world.scene.objects.push_back({name, std::move(mesh), std::move(pose), nullptr});

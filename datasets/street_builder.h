@@ -44,6 +44,14 @@ class StreetRng {
   uint64_t state_;
 };
 
+// The articulation of a walker at one instant: its root frame (feet at z = 0, x forward, z up)
+// in the road frame and the gait angles (radians) of each side (0 left, 1 right): hip and
+// shoulder swing forward when positive, the knee bends back when positive.
+struct WalkerPose {
+  Mat4 root_to_road;
+  float hip[2], knee[2], shoulder[2];
+};
+
 // An annotated moving object (a Vehicle or a Pedestrian of instances_info.json).
 struct StreetActor {
   int id = 0;           // instance id; renders with label kFirstActorLabel + id
@@ -52,6 +60,7 @@ struct StreetActor {
   double speed = 0;     // m/s along its path
   // Box frame (centre of the box, x along the length, z up) → road frame.
   std::function<Mat4(double seconds)> box_to_road;
+  std::function<WalkerPose(double seconds)> walker;  // pedestrians: their articulation
 };
 
 struct StreetWorld {

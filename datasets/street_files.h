@@ -56,6 +56,16 @@ std::vector<StreetInstance> read_street_instances(const std::string& info_path,
                                                   int start, int frames,
                                                   const Matrix4d& world_from_log);
 
+// humanpose/poses.json: the poses of the humans among `instances` (docs/humanpose_format.md).
+// Throws IoError naming the file and field: wrong format or joint count, an instance id that is
+// not annotated (or not a Pedestrian/Cyclist), a quaternion that is not 4 finite numbers or is
+// zero, body_pose without 23 joints, frame_idx outside the scene. Frames outside the selected
+// range are skipped.
+std::vector<HumanPoseTrack> read_human_poses(const std::string& path,
+                                             const std::vector<StreetInstance>& instances,
+                                             int total_frames, int start, int frames,
+                                             const Matrix4d& world_from_log);
+
 // The sky and dynamic masks of each view (sky_masks/, dynamic_masks/{all,human,vehicle}/, the
 // view's file stem + .png), parallel to `views`, each brought to the size and lens model its
 // image request describes: first channel thresholded at 128 to 0/255, resized (nearest) to the

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -16,6 +17,8 @@
 #include "core/errors.h"
 #include "datasets/image_codec.h"
 #include "datasets/street_builder.h"
+#include "core/quat_math.h"
+#include "deform/skeleton.h"
 
 namespace gs {
 namespace fs = std::filesystem;
@@ -207,10 +210,84 @@ struct SceneWriter {
   }
 };
 
+// A (w, x, y, z) quaternion as JSON.
+nlohmann::ordered_json quat_json(const double q[4]) { return {q[0], q[1], q[2], q[3]}; }
+
+// The rotation about the template's x axis (the body's left) by `angle`.
+nlohmann::ordered_json about_left(double angle) {
+  const double q[4] = {std::cos(angle / 2), std::sin(angle / 2), 0, 0};
+  return quat_json(q);
+}
+
+// humanpose/poses.json (docs/humanpose_format.md) for the walkers, posing the procedural body
+// template (deform/skeleton.h: SMPL axes, y up, x left, z forward) like the rendered walker.
+void write_human_poses(const fs::path& root, const synth::StreetWorld& world,
+                       const std::vector<FrameOutput>& frames, const Mat4& road_to_world,
+                       const std::vector<int>& file_id, int unposed) {
+  // Template axes → walker root axes (x forward, y left, z up): x_w = z_t, y_w = x_t, z_w = y_t.
+  const double kTemplateToWalker[9] = {0, 0, 1, 1, 0, 0, 0, 1, 0};
+  nlohmann::ordered_json humans = nlohmann::ordered_json::array();
+  size_t walkers = 0;
+  for (const synth::StreetActor& a : world.actors) walkers += a.walker ? 1 : 0;
+  size_t walker = 0;
+  for (size_t k = 0; k < world.actors.size(); ++k) {
+    const synth::StreetActor& a = world.actors[k];
+    if (!a.walker) continue;
+    if (walker++ + size_t(unposed) >= walkers || file_id[k] < 0) continue;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (size_t f = 0; f < frames.size(); ++f) {
+      if (!frames[f].present[k]) continue;
+      const synth::WalkerPose p = a.walker(static_cast<double>(f) / synth::kStreetFrameHz);
+      const Mat4 root_to_world = road_to_world * p.root_to_road;
+      double r[9];  // R_root · kTemplateToWalker
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+          double v = 0;
+          for (int m = 0; m < 3; ++m) v += double(root_to_world.m[4 * i + m]) * kTemplateToWalker[3 * m + j];
+          r[3 * i + j] = v;
+        }
+      double q[4];
+      rmath::rotation_to_quat(r, q);
+      // SMPL's convention: pelvis world = R J0 + (J0 + transl − J0) ⇒ transl = root + R J0 − J0.
+      nlohmann::ordered_json transl = nlohmann::ordered_json::array();
+      for (int i = 0; i < 3; ++i) {
+        double v = double(root_to_world.m[4 * i + 3]) - kProceduralPelvis[size_t(i)];
+        for (int m = 0; m < 3; ++m) v += r[3 * i + m] * kProceduralPelvis[size_t(m)];
+        transl.push_back(v);
+      }
+      nlohmann::ordered_json body = nlohmann::ordered_json::array();
+      const double identity[4] = {1, 0, 0, 0};
+      for (int j = 1; j < kSkeletonJoints; ++j) {
+        // SMPL's left joints are 1, 4, 16 (side 0); the right ones follow each.
+        const int side = (j == 1 || j == 4 || j == 16) ? 0 : (j == 2 || j == 5 || j == 17) ? 1 : -1;
+        if (side < 0) body.push_back(quat_json(identity));
+        else if (j <= 2) body.push_back(about_left(-p.hip[side]));
+        else if (j <= 5) body.push_back(about_left(p.knee[side]));
+        else body.push_back(about_left(-p.shoulder[side]));
+      }
+      list.push_back({{"frame_idx", static_cast<int>(f)},
+                      {"global_orient", quat_json(q)},
+                      {"transl", transl},
+                      {"body_pose", body}});
+    }
+    humans.push_back({{"instance_id", file_id[k]}, {"frames", list}});
+  }
+  if (humans.empty()) return;
+  nlohmann::ordered_json doc = {{"format", "gstrain-humanpose"},
+                                {"version", 1},
+                                {"joint_count", kSkeletonJoints},
+                                {"rotation", "quaternion_wxyz"},
+                                {"template", "procedural"},
+                                {"humans", humans}};
+  fs::create_directories(root / "humanpose");
+  write_text(root / "humanpose" / "poses.json", doc.dump() + "\n");
+}
+
 // instances_info.json and frame_instances.json. Actors never seen are left out and the ids
 // renumbered densely in actor order, as drivestudio's preprocessing does.
 void write_instances(const fs::path& root, const synth::StreetWorld& world,
-                     const std::vector<FrameOutput>& frames, const Mat4& road_to_world) {
+                     const std::vector<FrameOutput>& frames, const Mat4& road_to_world,
+                     int unposed_people) {
   nlohmann::ordered_json info = nlohmann::ordered_json::object();
   nlohmann::ordered_json per_frame = nlohmann::ordered_json::object();
   std::vector<int> file_id(world.actors.size(), -1);
@@ -241,6 +318,7 @@ void write_instances(const fs::path& root, const synth::StreetWorld& world,
       if (frames[f].present[k]) ids.push_back(file_id[k]);
     per_frame[std::to_string(f)] = ids;
   }
+  write_human_poses(root, world, frames, road_to_world, file_id, unposed_people);
   write_text(root / "instances" / "instances_info.json", info.dump() + "\n");
   write_text(root / "instances" / "frame_instances.json", per_frame.dump() + "\n");
 }
@@ -286,6 +364,8 @@ void validate_street_generator_options(const StreetGeneratorOptions& o) {
   }
   require(o.vehicles >= 0 && o.vehicles <= 5, "vehicles " + range(0, 5, o.vehicles));
   require(o.people >= 0 && o.people <= 3, "people " + range(0, 3, o.people));
+  require(o.unposed_people >= 0 && o.unposed_people <= o.people,
+          "unposed_people " + range(0, o.people, o.unposed_people));
   require(o.supersample == 1 || o.supersample == 2 || o.supersample == 4,
           "supersample must be 1, 2 or 4 (got " + std::to_string(o.supersample) + ")");
   require(o.lidar_beams >= 1 && o.lidar_beams <= 512,
@@ -353,7 +433,7 @@ void generate_street_scene(const std::string& out_dir, const StreetGeneratorOpti
   for (const std::exception_ptr& e : errors)
     if (e) std::rethrow_exception(e);
   // The instance tables last: complete tables mean every frame is in place.
-  write_instances(root, world, frames, writer.road_to_world());
+  write_instances(root, world, frames, writer.road_to_world(), options.unposed_people);
 }
 
 }  // namespace gs

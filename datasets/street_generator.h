@@ -20,7 +20,10 @@ struct StreetGeneratorOptions {
   std::vector<int> cameras{0, 1, 2};  // Waymo ids: 0 front, 1 front-left, 2 front-right,
                                       // 3 side-left, 4 side-right
   int vehicles = 4;                   // other vehicles, 0..5 (most of them drive)
-  int people = 2;                     // walking articulated pedestrians, 0..3
+  int people = 3;                     // walking articulated pedestrians, 0..3
+  // The last `unposed_people` walkers get no humanpose/ entry, as when drivestudio's pose
+  // fitting fails for a pedestrian: they go to the deformable node instead of the skeleton.
+  int unposed_people = 1;
   uint64_t seed = 1;
   int supersample = 2;       // antialiasing samples per pixel axis: 1, 2 or 4
   int lidar_beams = 32;      // LiDAR rows over Waymo's −17.6° … +2.4° vertical field

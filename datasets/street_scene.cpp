@@ -274,6 +274,10 @@ StreetScene load_street_scene(const std::string& path, const StreetOptions& opti
     s.instances = read_street_instances((instances / "instances_info.json").string(),
                                         (instances / "frame_instances.json").string(), total, start,
                                         s.frames, world_from_log);
+  s.world_from_log = world_from_log;
+  if (fs::exists(root / "humanpose" / "poses.json", ec))
+    s.human_poses = read_human_poses((root / "humanpose" / "poses.json").string(), s.instances,
+                                     total, start, s.frames, world_from_log);
   if (options.load_lidar) {
     if (fs::is_directory(root / "lidar", ec)) {
       for (int f = 0; f < s.frames; ++f)

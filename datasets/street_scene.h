@@ -52,6 +52,18 @@ struct StreetInstance {
   std::vector<std::array<float, 16>> box_to_world;
 };
 
+// The SMPL-topology poses of one human (humanpose/poses.json, docs/humanpose_format.md), per
+// selected frame: 24 quaternions (w, x, y, z; [0] the global orientation, already rotated into
+// our world) then the translation (still in the log's world: it depends on the body template's
+// pelvis, so StreetScene::world_from_log maps it where the template is known).
+constexpr int kHumanPoseJoints = 24;
+constexpr int kHumanPoseFloats = kHumanPoseJoints * 4 + 3;
+struct HumanPoseTrack {
+  int instance = -1;              // index into StreetScene::instances
+  std::vector<uint8_t> present;   // per selected frame: a pose was given
+  std::vector<std::array<double, kHumanPoseFloats>> poses;  // per selected frame
+};
+
 // One view: a (frame, camera) pair.
 struct StreetView {
   View view;          // camera (OpenCV axes, undistorted, at the loaded resolution), time
@@ -91,6 +103,8 @@ struct StreetScene {
   std::vector<std::array<float, 16>> ego_to_world;  // per selected frame, in our world
   std::vector<StreetInstance> instances;            // every instance annotated in the range, by id
                                                     // (empty without an instances/ folder)
+  std::vector<HumanPoseTrack> human_poses;  // from humanpose/poses.json (empty without it)
+  std::array<double, 16> world_from_log{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
   // The LiDAR bounding box of all sweeps (world) and drivestudio's scene radius
   // R = 1.1 × half its largest side (the unit of densification sizes); from the camera centres
   // when no LiDAR is loaded.

@@ -5,8 +5,10 @@
 #include "optim/adam.h"
 #include "optim/adam_split.h"
 #include "rasterizer/sh.h"
+#include "scene/deformable_instance_node.h"
 #include "scene/deformable_node.h"
 #include "scene/rigid_node.h"
+#include "scene/skeleton_node.h"
 
 namespace gs {
 
@@ -48,7 +50,6 @@ void GaussianNode::optimizer_step(int step, const NodeGradients& g) {
   // One group per parameter kind (the gradients are this step's buffers: no reset).
   AdamSettings a;
   a.zero_grad = false;
-  const TrainConfig& t = cfg_.train;
   const size_t n = model_.count();
   const int degree = model_.sh_degree();
   auto group = [&](GaussianParam p, float* grad, double lr) {
@@ -63,18 +64,30 @@ void GaussianNode::optimizer_step(int step, const NodeGradients& g) {
     pg.lr = lr;
     return pg;
   };
-  const double lr_pos = exponential_lr(step, t.lr_position_init * scene_extent_,
-                                       t.lr_position_final * scene_extent_, t.iterations);
-  ParamGroup pm = group(GaussianParam::means, stored_means_grad(g), lr_pos);
+  const GaussianLearningRates lr = learning_rates(step);
+  ParamGroup pm = group(GaussianParam::means, stored_means_grad(g), lr.position);
   adam_step(model_.device(), pm, step, a);
-  ParamGroup ps = group(GaussianParam::log_scales, g.v_log_scales, t.lr_scale);
+  ParamGroup ps = group(GaussianParam::log_scales, g.v_log_scales, lr.scale);
   adam_step(model_.device(), ps, step, a);
-  ParamGroup pq = group(GaussianParam::quats, stored_quats_grad(g), t.lr_rotation);
+  ParamGroup pq = group(GaussianParam::quats, stored_quats_grad(g), lr.rotation);
   adam_step(model_.device(), pq, step, a);
-  ParamGroup po = group(GaussianParam::opacity, g.v_opacity_logits, t.lr_opacity);
+  ParamGroup po = group(GaussianParam::opacity, g.v_opacity_logits, lr.opacity);
   adam_step(model_.device(), po, step, a);
-  ParamGroup psh = group(GaussianParam::sh, v_sh_.data(), t.lr_sh_rest);
-  adam_step_split_rows(model_.device(), psh, 3, t.lr_sh_dc, step, a);
+  ParamGroup psh = group(GaussianParam::sh, v_sh_.data(), lr.sh_rest);
+  adam_step_split_rows(model_.device(), psh, 3, lr.sh_dc, step, a);
+}
+
+GaussianLearningRates GaussianNode::learning_rates(int step) const {
+  const TrainConfig& t = cfg_.train;
+  GaussianLearningRates r;
+  r.position = exponential_lr(step, t.lr_position_init * scene_extent_,
+                              t.lr_position_final * scene_extent_, t.iterations);
+  r.scale = t.lr_scale;
+  r.rotation = t.lr_rotation;
+  r.opacity = t.lr_opacity;
+  r.sh_dc = t.lr_sh_dc;
+  r.sh_rest = t.lr_sh_rest;
+  return r;
 }
 
 DensifyResult GaussianNode::densify(const DensifySettings& s, std::mt19937_64& rng) {
@@ -100,8 +113,13 @@ std::vector<NamedCloud> GaussianNode::export_clouds(int) { return {{"", model_.t
 std::unique_ptr<SceneNode> make_scene_node(const NodeSetup& setup) {
   switch (setup.node->kind) {
     case NodeKind::background: return std::make_unique<GaussianNode>(setup);
-    case NodeKind::deformable: return std::make_unique<DeformableNode>(setup);
+    // Street scenes' deformable node holds instances in box frames (a shared MLP with
+    // per-instance embeddings); the Deformable-3DGS node deforms one world-space object.
+    case NodeKind::deformable:
+      if (setup.instances) return std::make_unique<DeformableInstanceNode>(setup);
+      return std::make_unique<DeformableNode>(setup);
     case NodeKind::rigid: return std::make_unique<RigidNode>(setup);
+    case NodeKind::skeleton: return std::make_unique<SkeletonNode>(setup);
     default:
       throw ConfigError("node '" + setup.node->name + "' of kind " + to_string(setup.node->kind) +
                             " is not trainable yet",

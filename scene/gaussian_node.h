@@ -23,6 +23,12 @@ struct NodeSetup {
   double scene_extent = 1;   // the unit of position learning rates and densification sizes
   size_t mlp_chunk = 0;      // planned Gaussians per MLP chunk (deformable nodes)
   const struct RigidInstances* instances = nullptr;  // rigid nodes: the boxes and their poses
+  const struct SkeletonHumans* humans = nullptr;     // skeleton nodes: template and poses
+};
+
+// The learning rates of a node's Gaussian parameter groups at one step.
+struct GaussianLearningRates {
+  double position = 0, scale = 0, rotation = 0, opacity = 0, sh_dc = 0, sh_rest = 0;
 };
 
 class GaussianNode : public SceneNode {
@@ -51,6 +57,9 @@ class GaussianNode : public SceneNode {
   std::vector<NamedCloud> export_clouds(int step) override;
 
  protected:
+  // The rates of the step: train.* with positions scaled by the scene extent (graphdeco); nodes
+  // with their own rates (drivestudio's per-node optim settings) override it.
+  virtual GaussianLearningRates learning_rates(int step) const;
   // Where the Gaussians are for the frame (the stored ones here); colours are added by place().
   virtual GaussianInputs placed_gaussians(const FrameContext& frame);
   // Gradients of the placed Gaussians → stored ones (nothing to do here).

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/logging.h"
+#include "core/quat_math.h"
 #include "deform/rigid_transform.h"
 #include "optim/adam.h"
 
@@ -38,26 +39,10 @@ std::vector<float> host_rows(const Device& dev, const float* src, size_t count) 
 }  // namespace
 
 void pose_from_matrix(const std::array<float, 16>& m, float q[4], float t[3]) {
-  // Shepperd's method on the rotation block.
-  const double r00 = m[0], r01 = m[1], r02 = m[2], r10 = m[4], r11 = m[5], r12 = m[6],
-               r20 = m[8], r21 = m[9], r22 = m[10];
-  const double tr = r00 + r11 + r22;
-  double w, x, y, z;
-  if (tr > 0) {
-    const double s = std::sqrt(tr + 1.0) * 2;
-    w = 0.25 * s, x = (r21 - r12) / s, y = (r02 - r20) / s, z = (r10 - r01) / s;
-  } else if (r00 > r11 && r00 > r22) {
-    const double s = std::sqrt(1.0 + r00 - r11 - r22) * 2;
-    w = (r21 - r12) / s, x = 0.25 * s, y = (r01 + r10) / s, z = (r02 + r20) / s;
-  } else if (r11 > r22) {
-    const double s = std::sqrt(1.0 + r11 - r00 - r22) * 2;
-    w = (r02 - r20) / s, x = (r01 + r10) / s, y = 0.25 * s, z = (r12 + r21) / s;
-  } else {
-    const double s = std::sqrt(1.0 + r22 - r00 - r11) * 2;
-    w = (r10 - r01) / s, x = (r02 + r20) / s, y = (r12 + r21) / s, z = 0.25 * s;
-  }
-  const double n = std::sqrt(w * w + x * x + y * y + z * z);
-  q[0] = float(w / n), q[1] = float(x / n), q[2] = float(y / n), q[3] = float(z / n);
+  const double r[9] = {m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]};
+  double qd[4];
+  rmath::rotation_to_quat(r, qd);
+  for (int k = 0; k < 4; ++k) q[k] = float(qd[k]);
   t[0] = m[3], t[1] = m[7], t[2] = m[11];
 }
 
@@ -127,6 +112,10 @@ void RigidNode::interpolate_untrained_frame(int frame) {
              rt.size() * sizeof(float));
 }
 
+RigidNode::LocalGaussians RigidNode::local_gaussians(const FrameContext&) {
+  return {model_.params(GaussianParam::means), model_.params(GaussianParam::quats)};
+}
+
 GaussianInputs RigidNode::placed_gaussians(const FrameContext& frame) {
   GS_CHECK(frame.frame >= 0 && frame.frame < instances_.frames,
            "rigid node '" + name() + "': frame " + std::to_string(frame.frame) + " out of range");
@@ -138,8 +127,8 @@ GaussianInputs RigidNode::placed_gaussians(const FrameContext& frame) {
   poses.translations = pose_trans_.data() + row(frame_) * 3;
   poses.present = present_.data() + row(frame_);
   const size_t n = model_.count();
-  rigid_transform_forward(model_.device(), n, model_.tags(), model_.params(GaussianParam::means),
-                          model_.params(GaussianParam::quats),
+  local_ = local_gaussians(frame);
+  rigid_transform_forward(model_.device(), n, model_.tags(), local_.means, local_.quats,
                           model_.params(GaussianParam::opacity), poses, means_world_.data(),
                           quats_world_.data(), opacity_world_.data());
   GaussianInputs in = model_.inputs(nullptr);
@@ -157,10 +146,10 @@ void RigidNode::transform_backward(const FrameContext& frame, const NodeGradient
   poses.present = present_.data() + row(frame.frame);
   v_pose_quats_.zero();
   v_pose_trans_.zero();
-  rigid_transform_backward(model_.device(), model_.count(), model_.tags(),
-                           model_.params(GaussianParam::means), model_.params(GaussianParam::quats),
-                           poses, g.v_means, g.v_quats, v_means_local_.data(),
+  rigid_transform_backward(model_.device(), model_.count(), model_.tags(), local_.means,
+                           local_.quats, poses, g.v_means, g.v_quats, v_means_local_.data(),
                            v_quats_local_.data(), v_pose_quats_.data(), v_pose_trans_.data());
+  local_backward(frame, v_means_local_.data(), v_quats_local_.data());
 }
 
 void RigidNode::optimizer_step(int step, const NodeGradients& g) {
@@ -192,12 +181,14 @@ void RigidNode::optimizer_step(int step, const NodeGradients& g) {
 
 DensifyResult RigidNode::densify(const DensifySettings& s, std::mt19937_64& rng) {
   DensifyResult r = GaussianNode::densify(s, rng);
-  // Gaussians that left their box belong to no vehicle: cull them.
+  // Gaussians that left their box belong to no vehicle: cull them (and any whose tag names no
+  // instance).
   const size_t culled = prune_where(
       model_,
-      [&](const ModelHostArrays& a, size_t i) {
+      [&, cull_box = culls_outside_box()](const ModelHostArrays& a, size_t i) {
         const int32_t k = a.tags[i];
         if (k < 0 || size_t(k) >= instances_.count()) return true;
+        if (!cull_box) return false;
         const float* m = a.params[int(GaussianParam::means)] + 3 * i;
         for (int j = 0; j < 3; ++j)
           if (std::abs(m[j]) > 0.5f * kBoxCullMargin * instances_.box_size[size_t(k)][size_t(j)])
@@ -238,7 +229,7 @@ void RigidNode::pose(int frame, size_t k, float quat[4], float translation[3]) c
              3 * sizeof(float));
 }
 
-std::vector<NamedCloud> RigidNode::export_clouds(int) {
+std::vector<NamedCloud> RigidNode::export_clouds(int step) {
   const GaussianCloud all = model_.to_cloud();
   const std::vector<int32_t> tags = model_.tags_to_host();
   const int kc = all.coeffs();
@@ -261,8 +252,9 @@ std::vector<NamedCloud> RigidNode::export_clouds(int) {
     c.suffix = suffix;
     out.push_back(std::move(c));
   }
-  // In the world at the first frame: the instances present there.
+  // In the world at the first frame (time 0): the instances present there, as trained by `step`.
   FrameContext f;
+  f.step = step;
   f.frame = 0;
   placed_gaussians(f);
   GaussianCloud world = all;

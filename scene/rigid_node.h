@@ -39,12 +39,30 @@ class RigidNode : public GaussianNode {
 
   // The pose of instance k in frame f (host copy; for tests and exports).
   void pose(int frame, size_t k, float quat[4], float translation[3]) const;
+  const RigidInstances& instances() const { return instances_; }
 
  protected:
   GaussianInputs placed_gaussians(const FrameContext& frame) override;
   void transform_backward(const FrameContext& frame, const NodeGradients& grads) override;
   float* stored_means_grad(const NodeGradients&) override { return v_means_local_.data(); }
   float* stored_quats_grad(const NodeGradients&) override { return v_quats_local_.data(); }
+
+  // Hooks for nodes that move their box-local Gaussians before the pose does (OmniRe's
+  // deformable nodes). The box-local means and quaternions the pose moves in this frame
+  // (device pointers, valid until the next place()): the stored ones here.
+  struct LocalGaussians {
+    const float* means = nullptr;
+    const float* quats = nullptr;
+  };
+  virtual LocalGaussians local_gaussians(const FrameContext& frame);
+  // After the pose's backward, v_means_local / v_quats_local (n × 3 / n × 4) hold ∂L/∂(the
+  // Gaussians local_gaussians returned); a node that moved them maps these to ∂L/∂(stored
+  // Gaussians) in place here (the optimizer then reads them). Nothing to do for stored ones.
+  virtual void local_backward(const FrameContext&, float* /*v_means_local*/,
+                              float* /*v_quats_local*/) {}
+  // Whether densify culls Gaussians that left their box (vehicles: yes, drivestudio's
+  // cull_out_of_bound; Gaussians whose tag names no instance are culled either way).
+  virtual bool culls_outside_box() const { return true; }
 
  private:
   // Fills the pose row of an untrained frame from its trained neighbours (slerp).
@@ -53,6 +71,7 @@ class RigidNode : public GaussianNode {
 
   RigidInstances instances_;
   int frame_ = 0;  // the frame of the last place()
+  LocalGaussians local_;  // what the last place() moved (the backward differentiates there)
   // Pose tables, F × K, with their Adam moments; presence flags (not trained).
   Buffer<float> pose_quats_, pose_trans_, quats_m_, quats_v_, trans_m_, trans_v_;
   Buffer<uint8_t> present_;

@@ -50,7 +50,8 @@ constexpr const char* kUsage =
     "  --cameras LIST       Waymo camera ids, comma separated (default 0,1,2: front, front-left,\n"
     "                       front-right; 3 side-left, 4 side-right)\n"
     "  --vehicles N         other vehicles, 0..5 (default 4)\n"
-    "  --people N           walking pedestrians, 0..3 (default 2)\n"
+    "  --people N           walking pedestrians, 0..3 (default 3)\n"
+    "  --unposed-people N   of them, the last N get no humanpose/ entry (default 1)\n"
     "  --lidar-beams N      LiDAR rows over -17.6..+2.4 degrees (default 32)\n"
     "  --lidar-azimuths N   LiDAR columns over 360 degrees, a multiple of 8 (default 512)\n"
     "  --jpeg-quality Q     1..100 (default 95)\n"
@@ -72,9 +73,9 @@ struct Args {
 // --supersample) apply to every kind.
 const char* const kObjectSceneFlags[] = {"--views", "--test-views", "--black-background",
                                          "--points"};
-const char* const kStreetFlags[] = {"--size",           "--frames",      "--cameras",
-                                    "--vehicles",       "--people",      "--lidar-beams",
-                                    "--lidar-azimuths", "--jpeg-quality"};
+const char* const kStreetFlags[] = {"--size",           "--frames",       "--cameras",
+                                    "--vehicles",       "--people",       "--unposed-people",
+                                    "--lidar-beams",    "--lidar-azimuths", "--jpeg-quality"};
 
 // The integer options take any int here: their ranges are checked (with the option's own
 // message) by validate_generated_scene_options and validate_street_generator_options.
@@ -119,6 +120,7 @@ gs::StreetGeneratorOptions street_options(const Flags& flags) {
   o.supersample = integer_flag(flags, "--supersample", o.supersample);
   o.vehicles = integer_flag(flags, "--vehicles", o.vehicles);
   o.people = integer_flag(flags, "--people", o.people);
+  o.unposed_people = integer_flag(flags, "--unposed-people", std::min(o.unposed_people, o.people));
   o.lidar_beams = integer_flag(flags, "--lidar-beams", o.lidar_beams);
   o.lidar_azimuths = integer_flag(flags, "--lidar-azimuths", o.lidar_azimuths);
   o.jpeg_quality = integer_flag(flags, "--jpeg-quality", o.jpeg_quality);
@@ -158,6 +160,7 @@ Args parse_args(int argc, char** argv) {
                      {"--cameras", true},
                      {"--vehicles", true},
                      {"--people", true},
+                     {"--unposed-people", true},
                      {"--lidar-beams", true},
                      {"--lidar-azimuths", true},
                      {"--jpeg-quality", true},

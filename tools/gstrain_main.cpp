@@ -92,27 +92,17 @@ int run(const Args& args) {
   if (!args.data.empty()) overrides.push_back("data.path=" + args.data);
   if (!args.out.empty()) overrides.push_back("out_dir=" + args.out);
   if (!args.device.empty()) overrides.push_back("device=" + args.device);
-  std::vector<std::string> left_out;
-  const gs::Config config =
-      gs::config_as_trained(gs::load_config(args.config, overrides), &left_out);
+  const gs::Config config = gs::load_config(args.config, overrides);
 
   const bool gpu = plans_for_gpu(config.device);
   const gs::MemoryPlan plan =
       gs::plan_memory(gs::plan_inputs_from_config(config, gpu), gs::MemoryModel());
   if (args.plan) {
     if (args.json) {
-      nlohmann::ordered_json j = nlohmann::ordered_json::parse(gs::format_plan_json(plan));
-      j["not_planned"] = left_out;  // nodes this version does not train (OmniRe part 2)
-      std::cout << j.dump() << "\n";
+      std::cout << gs::format_plan_json(plan) << "\n";
     } else {
       std::cout << gs::format_plan_table(
           plan, config.source_file + (gpu ? " (for a CUDA device)" : " (for the CPU backend)"));
-    }
-    if (!left_out.empty() && !args.json) {
-      std::cout << "  not planned       ";
-      for (size_t i = 0; i < left_out.size(); ++i) std::cout << (i ? ", " : "") << left_out[i];
-      std::cout << " (deformable and skeleton nodes are not trained yet: their actors stay in "
-                   "the background)\n";
     }
     if (!plan.fits) {
       std::fprintf(stderr, "gstrain: %s\n", plan.refusal.c_str());

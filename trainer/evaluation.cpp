@@ -31,7 +31,10 @@ EvalResult evaluate_views(RenderSet& set, const std::vector<View>& views,
   if (!png_dir.empty()) std::filesystem::create_directories(png_dir);
   const TrainImages targets(dev, images, false);
   LossWorkspace ws;
-  double region_sq_error = 0;
+  const size_t region_count = extras.regions ? extras.regions->size() : 0;
+  std::vector<double> region_sq_error(region_count, 0.0);
+  r.regions.resize(region_count);
+  for (size_t k = 0; k < region_count; ++k) r.regions[k].name = extras.regions->at(k).name;
   for (size_t i = 0; i < views.size(); ++i) {
     const Camera& cam = views[i].camera;
     FrameContext frame;
@@ -47,22 +50,29 @@ EvalResult evaluate_views(RenderSet& set, const std::vector<View>& views,
     targets.fetch(i, target);
     r.psnr += psnr(dev, cam.width, cam.height, seen, target.data());
     r.ssim += ssim_value(dev, cam.width, cam.height, seen, target.data(), &ws);
-    const HostMask* region = extras.regions ? extras.regions->at(i) : nullptr;
-    const bool need_host = !png_dir.empty() || (region && !region->empty());
-    if (!need_host) continue;
+    bool any_region = false;
+    for (size_t k = 0; k < region_count; ++k) {
+      const HostMask* m = extras.regions->at(k).masks.at(i);
+      any_region = any_region || (m && !m->empty());
+    }
+    if (png_dir.empty() && !any_region) continue;
     const size_t px = size_t(cam.width) * cam.height;
     std::vector<float> rgb(px * 3);
     copy_bytes(Device::cpu(), rgb.data(), dev, seen, px * 3 * sizeof(float));
-    if (region && !region->empty()) {
-      GS_CHECK(region->values.size() == px, "region mask of view " + views[i].name);
+    if (any_region) {
       const std::vector<float> t = target.to_host();
-      for (size_t p = 0; p < px; ++p) {
-        if (region->values[p] < 128) continue;
-        for (int c = 0; c < 3; ++c) {
-          const double d = double(std::clamp(rgb[p * 3 + c], 0.0f, 1.0f)) - t[p * 3 + c];
-          region_sq_error += d * d;
+      for (size_t k = 0; k < region_count; ++k) {
+        const HostMask* region = extras.regions->at(k).masks.at(i);
+        if (!region || region->empty()) continue;
+        GS_CHECK(region->values.size() == px, "region mask of view " + views[i].name);
+        for (size_t p = 0; p < px; ++p) {
+          if (region->values[p] < 128) continue;
+          for (int c = 0; c < 3; ++c) {
+            const double d = double(std::clamp(rgb[p * 3 + c], 0.0f, 1.0f)) - t[p * 3 + c];
+            region_sq_error[k] += d * d;
+          }
+          ++r.regions[k].pixels;
         }
-        ++r.region_pixels;
       }
     }
     if (!png_dir.empty()) {
@@ -75,9 +85,11 @@ EvalResult evaluate_views(RenderSet& set, const std::vector<View>& views,
   r.views = views.size();
   r.psnr /= double(r.views);
   r.ssim /= double(r.views);
-  if (r.region_pixels > 0) {
-    const double mse = region_sq_error / double(3 * r.region_pixels);
-    r.region_psnr = mse > 0 ? -10.0 * std::log10(mse) : 100.0;
+  for (size_t k = 0; k < region_count; ++k) {
+    EvalResult::Region& reg = r.regions[k];
+    if (reg.pixels == 0) continue;
+    const double mse = region_sq_error[k] / double(3 * reg.pixels);
+    reg.psnr = mse > 0 ? -10.0 * std::log10(mse) : 100.0;
   }
   return r;
 }

@@ -15,21 +15,31 @@ namespace gs {
 struct EvalResult {
   double psnr = 0, ssim = 0;  // means over the views
   size_t views = 0;
-  // PSNR over the pixels of the region masks (all views' pixels pooled), when masks were given
-  // and cover any pixel; region_pixels 0 otherwise.
-  double region_psnr = 0;
-  size_t region_pixels = 0;
+  // Per named region (e.g. "vehicle", "human"): PSNR over the pixels of its masks, all views'
+  // pixels pooled; pixels 0 (and no PSNR) when the masks cover nothing.
+  struct Region {
+    std::string name;
+    double psnr = 0;
+    size_t pixels = 0;
+  };
+  std::vector<Region> regions;
+};
+
+// A region to score separately: its name and one mask per view (null entries: none).
+struct EvalRegion {
+  std::string name;
+  std::vector<const HostMask*> masks;
 };
 
 class ImageFormation;
 
 // What street views add: per view the frame (for instance poses), the sky behind the Gaussians
-// (no exposure on held-out views), and a region to score separately (e.g. the vehicles'
-// dynamic masks).
+// (no exposure on held-out views), and regions to score separately (the vehicles' and the
+// humans' dynamic masks).
 struct EvalExtras {
   const std::vector<int>* frames = nullptr;  // per view
   ImageFormation* formation = nullptr;
-  const std::vector<const HostMask*>* regions = nullptr;  // per view; null entries: none
+  const std::vector<EvalRegion>* regions = nullptr;
 };
 
 // Renders every view through the render set, with every node's full SH degree, at the views'

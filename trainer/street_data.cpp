@@ -84,20 +84,41 @@ StreetTraining load_street_training(const std::string& path, const Config& cfg, 
   data.scene_extent = s.scene_radius;
   for (int i = 0; i < 3; ++i) data.scene_center[i] = 0.5f * (s.aabb_min[i] + s.aabb_max[i]);
 
-  // The vehicles go to the rigid node; the others stay in the background for now.
-  size_t others = 0;
+  // Instances → nodes, by class and by the nodes the config has.
+  auto has = [&](NodeKind k) {
+    for (const NodeConfig& n : cfg.nodes)
+      if (n.kind == k) return true;
+    return false;
+  };
+  const bool rigid_node = has(NodeKind::rigid), deformable_node = has(NodeKind::deformable),
+             skeleton_node = has(NodeKind::skeleton);
+  std::vector<int> track_of(s.instances.size(), -1);
+  for (size_t t = 0; t < s.human_poses.size(); ++t) track_of[size_t(s.human_poses[t].instance)] = int(t);
+  std::vector<BoxNodeData*> owner(s.instances.size(), nullptr);  // null: background or skeleton
+  std::vector<uint8_t> skinned(s.instances.size(), 0);
+  size_t left = 0;
   for (size_t k = 0; k < s.instances.size(); ++k) {
-    if (s.instances[k].cls == InstanceClass::vehicle) st.rigid_instances.push_back(int(k));
-    else ++others;
+    const InstanceClass c = s.instances[k].cls;
+    if (c == InstanceClass::vehicle && rigid_node) {
+      owner[k] = &st.rigid;
+    } else if (c == InstanceClass::pedestrian && skeleton_node && track_of[k] >= 0) {
+      skinned[k] = 1;
+      st.human_instances.push_back(int(k));
+      st.human_tracks.push_back(track_of[k]);
+    } else if (c != InstanceClass::vehicle && deformable_node) {
+      owner[k] = &st.deformable;
+    } else {
+      ++left;
+    }
+    if (owner[k]) owner[k]->instances.push_back(int(k));
   }
-  if (others > 0)
-    log_info("street: ", others, " pedestrian/cyclist instance(s) are left to the background "
-             "(their deformable and skeleton nodes are not trained yet)");
+  if (left > 0)
+    log_info("street: ", left, " instance(s) have no node of their kind in the config and are "
+             "left to the background");
 
-  // LiDAR → background points (outside every vehicle box of their frame) and rigid points (in
-  // the box frame of the vehicle they hit), coloured from the training images of the frame.
-  std::vector<std::vector<float>> inst_pts(st.rigid_instances.size()),
-      inst_col(st.rigid_instances.size());
+  // LiDAR → background points (outside every modelled box of their frame) and box-node points
+  // (in the box frame of the instance they hit), coloured from the training images of the frame.
+  std::vector<std::vector<float>> inst_pts(s.instances.size()), inst_col(s.instances.size());
   size_t uncoloured = 0;
   for (int f = 0; f < s.frames; ++f) {
     if (size_t(f) >= s.lidar.size()) break;
@@ -110,13 +131,15 @@ StreetTraining load_street_training(const std::string& path, const Config& cfg, 
       }
       int hit = -1;
       std::array<float, 3> local{};
-      for (size_t r = 0; r < st.rigid_instances.size() && hit < 0; ++r) {
-        const StreetInstance& inst = s.instances[size_t(st.rigid_instances[r])];
-        if (!inst.present[size_t(f)]) continue;
+      for (size_t k = 0; k < s.instances.size() && hit < 0; ++k) {
+        const StreetInstance& inst = s.instances[k];
+        if ((!owner[k] && !skinned[k]) || !inst.present[size_t(f)]) continue;
         local = to_box(inst.box_to_world[size_t(f)], &pts[i]);
-        if (inside(local, inst.box_size, 0.1f)) hit = int(r);
+        if (inside(local, inst.box_size, 0.1f)) hit = int(k);
       }
       if (hit >= 0) {
+        // Humans start from their body template: their returns are dropped.
+        if (skinned[size_t(hit)]) continue;
         inst_pts[size_t(hit)].insert(inst_pts[size_t(hit)].end(), local.begin(), local.end());
         inst_col[size_t(hit)].insert(inst_col[size_t(hit)].end(), rgb, rgb + 3);
       } else {
@@ -129,33 +152,49 @@ StreetTraining load_street_training(const std::string& path, const Config& cfg, 
                      "camera; " + std::to_string(uncoloured) + " unseen dropped)";
 
   std::mt19937_64 rng(uint64_t(cfg.train.seed) * 2654435761ull + 17);
-  for (size_t r = 0; r < st.rigid_instances.size(); ++r) {
-    const StreetInstance& inst = s.instances[size_t(st.rigid_instances[r])];
-    std::vector<float>& p = inst_pts[r];
-    std::vector<float>& c = inst_col[r];
-    size_t n = p.size() / 3;
-    if (n == 0) {
-      // No LiDAR on this vehicle: random points in its box, grey.
-      std::uniform_real_distribution<float> u(-0.5f, 0.5f);
-      for (size_t i = 0; i < kRandomPointsPerInstance; ++i) {
-        for (int a = 0; a < 3; ++a) p.push_back(u(rng) * inst.box_size[size_t(a)]);
-        c.insert(c.end(), {0.5f, 0.5f, 0.5f});
+  for (BoxNodeData* node : {&st.rigid, &st.deformable})
+    for (size_t r = 0; r < node->instances.size(); ++r) {
+      const size_t k = size_t(node->instances[r]);
+      const StreetInstance& inst = s.instances[k];
+      std::vector<float>& p = inst_pts[k];
+      std::vector<float>& c = inst_col[k];
+      size_t n = p.size() / 3;
+      if (n == 0) {
+        // No LiDAR on this object: random points in its box, grey.
+        std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+        for (size_t i = 0; i < kRandomPointsPerInstance; ++i) {
+          for (int a = 0; a < 3; ++a) p.push_back(u(rng) * inst.box_size[size_t(a)]);
+          c.insert(c.end(), {0.5f, 0.5f, 0.5f});
+        }
+        n = kRandomPointsPerInstance;
       }
-      n = kRandomPointsPerInstance;
+      // At most kMaxPointsPerInstance, evenly spread over the list (frames in order).
+      const size_t keep = std::min(n, kMaxPointsPerInstance);
+      for (size_t j = 0; j < keep; ++j) {
+        const size_t i = j * n / keep;
+        node->points.insert(node->points.end(), &p[3 * i], &p[3 * i] + 3);
+        node->colors.insert(node->colors.end(), &c[3 * i], &c[3 * i] + 3);
+        node->point_instance.push_back(int32_t(r));
+      }
     }
-    // At most kMaxPointsPerInstance, evenly spread over the list (frames in order).
-    const size_t keep = std::min(n, kMaxPointsPerInstance);
-    for (size_t j = 0; j < keep; ++j) {
-      const size_t i = j * n / keep;
-      st.rigid_points.insert(st.rigid_points.end(), &p[3 * i], &p[3 * i] + 3);
-      st.rigid_colors.insert(st.rigid_colors.end(), &c[3 * i], &c[3 * i] + 3);
-      st.rigid_point_instance.push_back(int32_t(r));
-    }
-  }
   log_info("street: ", s.frames, " frames x ", s.cameras.size(), " cameras, ",
-           st.rigid_instances.size(), " vehicles (", st.rigid_points.size() / 3,
-           " initial rigid points), scene radius ", s.scene_radius, " m");
+           st.rigid.instances.size(), " vehicles (", st.rigid.points.size() / 3,
+           " initial rigid points), ", st.deformable.instances.size(),
+           " deformable instances (", st.deformable.points.size() / 3, " points), ",
+           st.human_instances.size(), " skinned humans; scene radius ", s.scene_radius, " m");
   return st;
+}
+
+std::vector<float> colours_in_frame(const StreetTraining& st, const Dataset& data, int frame,
+                                    const std::vector<float>& points) {
+  std::vector<float> out;
+  out.reserve(points.size());
+  for (size_t i = 0; i + 2 < points.size(); i += 3) {
+    float rgb[3] = {0.5f, 0.5f, 0.5f};
+    colour_of(data.train, data.train_images, st.train_frame, frame, &points[i], rgb);
+    out.insert(out.end(), rgb, rgb + 3);
+  }
+  return out;
 }
 
 std::vector<float> view_lidar_depth(const StreetTraining& st, int frame, const Camera& camera) {

@@ -33,6 +33,8 @@
 #include "scene/init_gaussians.h"
 #include "scene/render_set.h"
 #include "scene/rigid_node.h"
+#include "scene/skeleton_node.h"
+#include "trainer/street_nodes.h"
 #include "trainer/downsample.h"
 #include "trainer/evaluation.h"
 #include "trainer/image_formation.h"
@@ -165,7 +167,9 @@ class TrainingRun {
   std::unique_ptr<RenderSet> render_set_;
   std::unique_ptr<BudgetController> budget_;
   std::unique_ptr<StreetTraining> street_;           // street scenes only
-  std::unique_ptr<RigidInstances> rigid_instances_;  // street scenes only
+  std::unique_ptr<RigidInstances> rigid_instances_;       // street scenes only
+  std::unique_ptr<RigidInstances> deformable_instances_;  // street scenes only
+  std::unique_ptr<SkeletonHumans> humans_;                // street scenes with a skeleton node
   std::unique_ptr<ImageFormation> formation_;        // sky and exposure (street scenes)
   int sky_resolution_ = 0;                           // the config's sky node (street scenes)
   // Street supervision of the step: sky mask, LiDAR depth, and the alpha/depth gradients.
@@ -173,7 +177,7 @@ class TrainingRun {
   Buffer<float> target_small_;  // the target at ¼ / ½ resolution (street scenes' first steps)
   Buffer<float> lidar_depth_, v_alpha_, v_depth_;
   double last_sky_loss_ = 0, last_depth_loss_ = 0;
-  std::vector<const HostMask*> eval_regions_;  // the test views' vehicle masks
+  std::vector<EvalRegion> eval_regions_;  // the test views' vehicle and human masks
   std::unique_ptr<TrainImages> images_;
   RasterSettings raster_;
   // Buffers of every step, allocated once (per-view transients; raster category).
@@ -217,9 +221,12 @@ void TrainingRun::shorten_embedded_street_run() {
   log_info("the embedded street scene trains ", kEmbeddedStreetCpuSteps, " steps on the CPU ("
            "train.iterations = ", cfg_.train.iterations, " is for data.path or a GPU), from at "
            "most ", kEmbeddedBackgroundPoints, " LiDAR points, with a ", kEmbeddedSkyResolution,
-           "² sky");
+           "² sky, deformation from step 600");
   cfg_.train.iterations = kEmbeddedStreetCpuSteps;
   cfg_.train.test_every = std::min(cfg_.train.test_every, kEmbeddedStreetCpuSteps / 4);
+  // The deformable node switches on at the same fraction of the run as OmniRe's 3k of 30k, but
+  // not before the full resolution (step 500).
+  cfg_.deform.warmup_steps = std::min(cfg_.deform.warmup_steps, 600);
   for (NodeConfig& n : cfg_.nodes) {
     if (n.kind == NodeKind::background)
       n.init_points = std::min(n.init_points, kEmbeddedBackgroundPoints);
@@ -262,17 +269,21 @@ void TrainingRun::load_data() {
                "(data.width/height size the plan before loading)");
     street_ = std::make_unique<StreetTraining>(load_street_training(path, cfg_, data_));
     if (data_.train.empty()) throw IoError("street scene '" + path + "' has no training views");
-    if (street_->rigid_instances.empty()) {
-      // No vehicle in the selected frames: the rigid node has nothing to model.
-      for (size_t i = 0; i < cfg_.nodes.size(); ++i)
-        if (cfg_.nodes[i].kind == NodeKind::rigid) {
-          log_warn("node '", cfg_.nodes[i].name, "': no vehicle in the selected frames; the "
-                   "node is not trained");
-          cfg_.nodes.erase(cfg_.nodes.begin() + long(i));
-          break;
-        }
-      collect_trained_nodes();
+    // A node with nothing to model in the selected frames is not trained.
+    bool removed = false;
+    for (size_t i = cfg_.nodes.size(); i-- > 0;) {
+      const NodeKind k = cfg_.nodes[i].kind;
+      const bool empty = (k == NodeKind::rigid && street_->rigid.instances.empty()) ||
+                         (k == NodeKind::deformable && street_->deformable.instances.empty()) ||
+                         (k == NodeKind::skeleton && street_->human_instances.empty());
+      if (!empty) continue;
+      log_warn("node '", cfg_.nodes[i].name, "': no ", to_string(k) == std::string("skeleton")
+                   ? "human with poses" : "instance of its kind", " in the selected frames; the "
+               "node is not trained");
+      cfg_.nodes.erase(cfg_.nodes.begin() + long(i));
+      removed = true;
     }
+    if (removed) collect_trained_nodes();
     log_info("data: street '", path, "': ", data_.train.size(), " train / ", data_.test.size(),
              " test views at ", data_.train[0].camera.width, "x", data_.train[0].camera.height,
              ", ", data_.init_points.size() / 3, " initial background points (",
@@ -323,7 +334,12 @@ void TrainingRun::setup_plan() {
   // The points the data actually brought, not the config's estimate.
   for (NodeConfig& n : in.nodes) {
     if (n.kind == NodeKind::rigid && street())
-      n.init_points = int64_t(street_->rigid_points.size() / 3);
+      n.init_points = int64_t(street_->rigid.points.size() / 3);
+    else if (n.kind == NodeKind::deformable && street())
+      n.init_points = int64_t(street_->deformable.points.size() / 3);
+    else if (n.kind == NodeKind::skeleton && street())
+      n.init_points = std::min<int64_t>(n.init_points, int64_t(street_->human_instances.size()) *
+                                                           kMaxTemplateVertices);
     else if (n.name == node_cfgs_[0]->name && street())
       n.init_points = std::min(n.init_points, int64_t(data_.init_points.size() / 3));
     else if (n.name == node_cfgs_[0]->name)
@@ -364,24 +380,14 @@ void TrainingRun::setup_plan() {
 
 void TrainingRun::setup_model() {
   if (street()) {
-    // The rigid node's instances: the vehicles' boxes and per-frame poses.
-    const StreetScene& sc = street_->scene;
-    rigid_instances_ = std::make_unique<RigidInstances>();
-    RigidInstances& ri = *rigid_instances_;
-    ri.frames = sc.frames;
-    const size_t K = street_->rigid_instances.size();
-    ri.present.assign(size_t(sc.frames) * K, 0);
-    ri.box_to_world.resize(size_t(sc.frames) * K);
-    for (size_t k = 0; k < K; ++k) {
-      const StreetInstance& inst = sc.instances[size_t(street_->rigid_instances[k])];
-      ri.ids.push_back(inst.id);
-      ri.box_size.push_back(inst.box_size);
-      for (int f = 0; f < sc.frames; ++f) {
-        ri.present[size_t(f) * K + k] = inst.present[size_t(f)];
-        ri.box_to_world[size_t(f) * K + k] = inst.box_to_world[size_t(f)];
-      }
-    }
-    ri.trained_frame = street_->is_train_frame;
+    // The box-framed nodes' instances (boxes and per-frame poses) and the skinned humans.
+    rigid_instances_ = std::make_unique<RigidInstances>(box_node_instances(*street_, street_->rigid));
+    deformable_instances_ =
+        std::make_unique<RigidInstances>(box_node_instances(*street_, street_->deformable));
+    for (const NodeConfig* nc : node_cfgs_)
+      if (nc->kind == NodeKind::skeleton)
+        humans_ = std::make_unique<SkeletonHumans>(
+            skeleton_humans(*street_, data_, *nc, cfg_.train.seed));
   }
   std::vector<double> thresholds;
   double transient = 0;
@@ -396,7 +402,9 @@ void TrainingRun::setup_model() {
     setup.capacity = size_t(np->max_gaussians);
     setup.scene_extent = data_.scene_extent;
     setup.mlp_chunk = size_t(std::max<int64_t>(plan_.mlp_chunk_gaussians, 0));
-    setup.instances = rigid_instances_.get();
+    setup.instances =
+        nc->kind == NodeKind::deformable ? deformable_instances_.get() : rigid_instances_.get();
+    setup.humans = humans_.get();
     std::unique_ptr<SceneNode> node = make_scene_node(setup);
     load_initial_gaussians(*node, *np);
     const GaussianModel& g = node->model();
@@ -440,7 +448,10 @@ void TrainingRun::setup_model() {
 
 void TrainingRun::load_initial_gaussians(SceneNode& node, const NodePlan& np) {
   GaussianModel& g = node.model();
-  if (node.kind() != NodeKind::rigid) {
+  const bool boxed = street() && (node.kind() == NodeKind::rigid ||
+                                  node.kind() == NodeKind::deformable ||
+                                  node.kind() == NodeKind::skeleton);
+  if (!boxed) {
     // At most the node's init_points (drivestudio: up to 800k LiDAR points) and its capacity.
     size_t most = g.capacity();
     if (const NodeConfig* nc = cfg_.find_node(node.name()); nc && street())
@@ -449,35 +460,11 @@ void TrainingRun::load_initial_gaussians(SceneNode& node, const NodePlan& np) {
                                        cfg_.train.seed));
     return;
   }
-  // Per instance (scales from each vehicle's own neighbours), concatenated and tagged; every
-  // k-th point when they pass the capacity.
-  const StreetTraining& st = *street_;
-  const size_t total = st.rigid_point_instance.size();
-  const size_t stride = (total + g.capacity() - 1) / std::max<size_t>(g.capacity(), 1);
-  GaussianCloud all;
-  all.sh_degree = np.sh_degree;
+  if (node.kind() == NodeKind::skeleton) return;  // on its body template already
+  // Box-framed nodes: per instance, tagged.
   std::vector<int32_t> tags;
-  for (size_t k = 0; k < st.rigid_instances.size(); ++k) {
-    std::vector<float> pts, cols;
-    size_t seen = 0;
-    for (size_t i = 0; i < total; ++i) {
-      if (st.rigid_point_instance[i] != int32_t(k)) continue;
-      if (seen++ % std::max<size_t>(stride, 1) != 0) continue;
-      pts.insert(pts.end(), &st.rigid_points[3 * i], &st.rigid_points[3 * i] + 3);
-      cols.insert(cols.end(), &st.rigid_colors[3 * i], &st.rigid_colors[3 * i] + 3);
-    }
-    if (pts.empty()) continue;
-    const GaussianCloud c = gaussians_from_points(pts, cols, np.sh_degree, pts.size() / 3,
-                                                  cfg_.train.seed + k);
-    all.means.insert(all.means.end(), c.means.begin(), c.means.end());
-    all.log_scales.insert(all.log_scales.end(), c.log_scales.begin(), c.log_scales.end());
-    all.quats.insert(all.quats.end(), c.quats.begin(), c.quats.end());
-    all.opacity_logits.insert(all.opacity_logits.end(), c.opacity_logits.begin(),
-                              c.opacity_logits.end());
-    all.sh.insert(all.sh.end(), c.sh.begin(), c.sh.end());
-    tags.insert(tags.end(), c.size(), int32_t(k));
-  }
-  g.load_cloud(all, tags);
+  const BoxNodeData& box = node.kind() == NodeKind::rigid ? street_->rigid : street_->deformable;
+  g.load_cloud(box_node_cloud(box, np.sh_degree, g.capacity(), cfg_.train.seed, tags), tags);
 }
 
 EvalExtras TrainingRun::eval_extras() {
@@ -485,10 +472,12 @@ EvalExtras TrainingRun::eval_extras() {
   if (!street()) return x;
   x.frames = &street_->test_frame;
   x.formation = formation_.get();
-  eval_regions_.clear();
-  for (const StreetFrameMasks& m : street_->scene.test_masks)
-    eval_regions_.push_back(m.dynamic_vehicle.empty() ? nullptr : &m.dynamic_vehicle);
-  if (eval_regions_.size() == data_.test.size()) x.regions = &eval_regions_;
+  eval_regions_ = {{"vehicle", {}}, {"human", {}}};
+  for (const StreetFrameMasks& m : street_->scene.test_masks) {
+    eval_regions_[0].masks.push_back(m.dynamic_vehicle.empty() ? nullptr : &m.dynamic_vehicle);
+    eval_regions_[1].masks.push_back(m.dynamic_human.empty() ? nullptr : &m.dynamic_human);
+  }
+  if (street_->scene.test_masks.size() == data_.test.size()) x.regions = &eval_regions_;
   return x;
 }
 
@@ -710,8 +699,8 @@ void TrainingRun::densify_node(size_t i, int step) {
   s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
   s.max_screen_radius = float(d.prune_screen_fraction * std::max(cam.width, cam.height));
   if (street())
-    // drivestudio's OmniRe: cull scales above 0.5 R (rigid nodes, in their box frames: 0.1 R).
-    s.max_world_scale = nodes_[i]->kind() == NodeKind::rigid ? 0.1 : 0.5;
+    // drivestudio's OmniRe: cull scales above 0.5 R (nodes in box frames: 0.1 R).
+    s.max_world_scale = nodes_[i]->kind() == NodeKind::background ? 0.5 : 0.1;
   s.min_keep = prune_floor(i);
   s.capacity_limit = b.growth_limit;
   // One generator per (seed, step, node): node 0 keeps the single-node runs' sequence.
@@ -848,7 +837,8 @@ void TrainingRun::log_test(int step) {
   j["test_psnr"] = ev.psnr;
   j["test_ssim"] = ev.ssim;
   j["test_views"] = ev.views;
-  if (ev.region_pixels > 0) j["test_vehicle_psnr"] = ev.region_psnr;
+  for (const EvalResult::Region& r : ev.regions)
+    if (r.pixels > 0) j["test_" + r.name + "_psnr"] = r.psnr;
   j["gaussians"] = total_count();
   train_log_->write(j);
   char buf[160];
@@ -890,31 +880,25 @@ void TrainingRun::export_ply(int step) {
 
 void TrainingRun::collect_trained_nodes() {
   node_cfgs_.clear();
-  for (NodeKind kind : {NodeKind::background, NodeKind::deformable, NodeKind::rigid})
+  for (NodeKind kind : {NodeKind::background, NodeKind::deformable, NodeKind::rigid,
+                        NodeKind::skeleton})
     for (const NodeConfig& n : cfg_.nodes)
       if (n.kind == kind) node_cfgs_.push_back(&n);
 }
 
 void TrainingRun::select_nodes() {
   if (cfg_.scene == SceneKind::omnire) {
-    // Driving scenes: a background node, a rigid node for the vehicles, the sky. Deformable
-    // instances and skinned humans come with OmniRe part 2; until then their actors stay in
-    // the background and their nodes are left out of the plan.
-    std::vector<std::string> left_out;
-    cfg_ = config_as_trained(cfg_, &left_out);
-    for (const std::string& name : left_out)
-      log_warn("node '", name, "' is not trained yet (deformable and skeleton nodes come with "
-               "OmniRe part 2): its actors are left to the background");
-    int backgrounds = 0, rigids = 0;
+    // Driving scenes: a background node and at most one node of each actor kind (rigid
+    // vehicles, deformable instances, skinned humans), the sky.
+    int counts[5] = {0, 0, 0, 0, 0};
     for (const NodeConfig& n : cfg_.nodes) {
-      if (n.kind == NodeKind::background) ++backgrounds;
-      if (n.kind == NodeKind::rigid) ++rigids;
+      ++counts[int(n.kind)];
       if (n.kind == NodeKind::sky) sky_resolution_ = n.env_map_resolution;
     }
-    if (backgrounds != 1 || rigids > 1)
+    if (counts[int(NodeKind::background)] != 1 || counts[int(NodeKind::rigid)] > 1 ||
+        counts[int(NodeKind::deformable)] > 1 || counts[int(NodeKind::skeleton)] > 1)
       throw ConfigError("an omnire scene needs exactly one background node and at most one "
-                        "rigid node (it has " + std::to_string(backgrounds) + " and " +
-                        std::to_string(rigids) + ")",
+                        "rigid, one deformable and one skeleton node",
                         "see configs/omnire_12gb.yaml for the node layout");
     collect_trained_nodes();
     return;
@@ -1031,10 +1015,11 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
 
   nlohmann::ordered_json m;
   m["test"] = {{"psnr", ev.psnr}, {"ssim", ev.ssim}, {"views", ev.views}};
-  if (ev.region_pixels > 0) {
-    // The vehicles' region (their dynamic masks) of the held-out views.
-    m["test"]["vehicle_psnr"] = ev.region_psnr;
-    m["test"]["vehicle_pixels"] = ev.region_pixels;
+  for (const EvalResult::Region& r : ev.regions) {
+    // Each class's region (its dynamic masks) of the held-out views.
+    if (r.pixels == 0) continue;
+    m["test"][r.name + "_psnr"] = r.psnr;
+    m["test"][r.name + "_pixels"] = r.pixels;
   }
   m["gaussians"] = s.gaussians;
   m["iterations"] = last_step;
@@ -1068,20 +1053,6 @@ void TrainingRun::finish(TrainSummary& s, int last_step) {
 }
 
 }  // namespace
-
-Config config_as_trained(const Config& config, std::vector<std::string>* left_out) {
-  if (config.scene != SceneKind::omnire) return config;
-  Config c = config;
-  c.nodes.clear();
-  for (const NodeConfig& n : config.nodes) {
-    if (n.kind == NodeKind::deformable || n.kind == NodeKind::skeleton) {
-      if (left_out) left_out->push_back(n.name);
-      continue;
-    }
-    c.nodes.push_back(n);
-  }
-  return c;
-}
 
 std::string default_scene_dir(const Config& config) {
   const char* kind = config.scene == SceneKind::deformable ? "dynamic"

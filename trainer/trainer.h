@@ -32,11 +32,6 @@ struct TrainSummary {
 // an emptied node) throws TrainingFailed and leaves the last good checkpoint in place.
 TrainSummary run_training(const Config& config, const TrainerOptions& options);
 
-// The config as this version trains it: an omnire scene leaves out its deformable and skeleton
-// nodes (OmniRe part 2; their actors stay in the background), so that `--plan` and training
-// plan the same nodes. `left_out` (may be null) receives the names left out.
-Config config_as_trained(const Config& config, std::vector<std::string>* left_out = nullptr);
-
 // Where the embedded default scene for a config lives (generated on first use).
 std::string default_scene_dir(const Config& config);
 
