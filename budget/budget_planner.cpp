@@ -96,7 +96,7 @@ double evaluate(const PlanInputs& in, const MemoryModel& model, const LadderStat
     n.grad_threshold = c.grad_threshold;
     if (holds_gaussians(c.kind)) {
       n.share = share_sum > 0 ? c.share / share_sum : 0;
-      n.cost = model.gaussian_cost(c.kind, n.sh_degree);
+      n.cost = model.gaussian_cost(c.kind, n.sh_degree, in.scene == SceneKind::omnire);
     } else {
       n.sh_degree = 0;
       n.fixed_bytes = MemoryModel::sky_bytes(c.env_map_resolution);

@@ -23,11 +23,12 @@ size_t MlpShape::activation_bytes_per_gaussian() const {
   // What DeformationField holds per chunk row: the encoded input, each hidden layer's
   // post-ReLU output (the ReLU mask is read back from it), and two width-sized gradient rows
   // while back-propagating. The outputs and their gradients are per Gaussian (node_transform).
-  const size_t floats = size_t(input_dim) + size_t(depth) * width + (depth > 0 ? 2 * size_t(width) : 0);
+  const size_t floats = size_t(input_dim) * (input_gradient ? 2 : 1) + size_t(depth) * width +
+                        (depth > 0 ? 2 * size_t(width) : 0);
   return floats * 4;
 }
 
-GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree) const {
+GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree, bool instanced) const {
   GaussianCost c;
   const size_t p = param_bytes_per_gaussian(sh_degree);
   c.params = p;
@@ -46,8 +47,16 @@ GaussianCost MemoryModel::gaussian_cost(NodeKind kind, int sh_degree) const {
     case NodeKind::rigid: c.node_transform = 4 + 2 * 4 * 7 + 4; break;
     // The network's output (δx, δr, δs) and its gradient, and the deformed mean/quaternion/scale
     // (their gradients reuse the rasterizer's): 30 floats, 120 B.
+    // Street scenes' deformable node is a rigid node (64 B) whose field has no δs: deltas 7 and
+    // their gradient, the deformed mean, log-scale and quaternion: 96 B.
     case NodeKind::deformable:
-      c.node_transform = DeformationField<float>::per_gaussian_bytes_for();
+      if (instanced) {
+        DeformationFieldConfig f;
+        f.deform_scales = false;
+        c.node_transform = 4 + 2 * 4 * 7 + 4 + DeformationField<float>::per_gaussian_bytes_for(f);
+      } else {
+        c.node_transform = DeformationField<float>::per_gaussian_bytes_for();
+      }
       break;
     // scene/skeleton_node.h: human id 4, 4 joint indices 16, 4 weight logits with gradient and
     // Adam moments 64, the placed mean/quaternion/opacity 32 and the stored mean/quaternion
@@ -85,6 +94,10 @@ MlpShape MemoryModel::deformation_mlp(const DeformConfig& deform, bool instance_
   m.input_dim = pos + time + (instance_embedding ? 16 : 0);
   m.depth = deform.depth;
   m.width = deform.width;
+  if (instance_embedding) {  // scene/deformable_instance_node.h
+    m.output_dim = 7;
+    m.input_gradient = true;
+  }
   return m;
 }
 

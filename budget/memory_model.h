@@ -52,7 +52,8 @@ struct MlpShape {
   int input_dim = 0;
   int depth = 0;
   int width = 0;
-  int output_dim = 10;  // δx 3 + δr 4 + δs 3
+  int output_dim = 10;  // δx 3 + δr 4 + δs 3 (street instances: δx 3 + δq 4)
+  bool input_gradient = false;  // street instances: ∂L/∂input per row (for the embeddings)
   size_t weight_count() const;
   // Weights, gradients and Adam m/v.
   size_t state_bytes() const { return weight_count() * 4 * 4; }
@@ -66,7 +67,8 @@ class MemoryModel {
   explicit MemoryModel(MemoryModelParams params = {}) : p_(params) {}
 
   const MemoryModelParams& params() const { return p_; }
-  GaussianCost gaussian_cost(NodeKind kind, int sh_degree) const;
+  // `instanced`: a street scene's deformable node (box-framed instances, a field without δs).
+  GaussianCost gaussian_cost(NodeKind kind, int sh_degree, bool instanced = false) const;
   // Bytes per pixel of one rendered view (outputs, loss maps, gradients).
   size_t pixel_buffer_bytes(int width, int height) const;
   // Images kept on the device as 8-bit RGB, or one staged float image when streamed.

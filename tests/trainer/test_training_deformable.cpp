@@ -14,6 +14,7 @@
 #include "datasets/scene_generator.h"
 #include "deform/deformation_field.h"
 #include "config/config.h"
+#include "scene/deformable_instance_node.h"
 #include "scene/gaussian_cloud.h"
 #include "budget/memory_model.h"
 #include "formats/ply_io.h"
@@ -164,5 +165,24 @@ TEST_CASE("memory model: the deformation field costs what the plan says", "[defo
     CHECK(shape.activation_bytes_per_gaussian() * chunk == field.activation_bytes());
     const MemoryModel model;
     CHECK(model.gaussian_cost(NodeKind::deformable, 3).node_transform * n == field.per_gaussian_bytes());
+  }
+}
+
+TEST_CASE("memory model: the street instances' shared field costs what the plan says",
+          "[deform][plan][instances]") {
+  for (const char* preset : {"omnire_8gb", "omnire_12gb", "omnire_16gb", "omnire_24gb"}) {
+    INFO(preset);
+    const Config c = load_config(preset);
+    const DeformationFieldConfig fc = DeformableInstanceNode::field_config(c);
+    const size_t n = 3000, chunk = 1024;
+    const DeformationField<float> field(fc, Device::cpu(), n, chunk);
+    const MlpShape shape = MemoryModel::deformation_mlp(c.deform, true);
+    CHECK(shape.input_dim == 100);  // γ(x) 63 + γ(t) 21 + a 16-d embedding
+    CHECK(shape.state_bytes() == field.state_bytes());
+    CHECK(shape.activation_bytes_per_gaussian() * chunk == field.activation_bytes());
+    const MemoryModel model;
+    const GaussianCost rigid = model.gaussian_cost(NodeKind::rigid, 3);
+    const GaussianCost instanced = model.gaussian_cost(NodeKind::deformable, 3, true);
+    CHECK((instanced.node_transform - rigid.node_transform) * n == field.per_gaussian_bytes());
   }
 }
