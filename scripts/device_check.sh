@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 9's GPU checks in one script, for a lent device machine (see ../shared/device/): the
+# Issues 9–11's GPU checks in one script, for a lent device machine (see ../shared/device/): the
 # [cuda] suite, memcheck, then full-resolution trainings, each with its own time limit, so the
 # script ends in a known time and a failing step does not stop the next one.
 #   here:   GSTRAIN_BUILD_DIR=build-h200 GSTRAIN_CUDA_ARCHS=90 scripts/build.sh
@@ -7,6 +7,8 @@
 #           cp -r ../shared/data/nerf_lego_train .device_carry/lego      # MODE=static (42 MB)
 #           cp -r ../shared/data/dnerf_lego .device_carry/dnerf          # MODE=dnerf (20 MB)
 #   there:  MODE=static RESULTS=$OUT bash .device_carry/device_check.sh
+#           MODE=street: generates the large street scene there (gsgen, no data to carry) and
+#           trains omnire_8gb … 24gb on it, LIMIT seconds each (default 100), nvidia-smi per run
 # The 64 MiB carry holds one of the two datasets next to the binaries: one MODE per device call.
 set -u
 D=$PWD/.device_carry; ROOT=$(cat "$D/ROOT"); B=$ROOT/build-h200
@@ -21,12 +23,27 @@ ldd "$B/bin/gstrain" | grep "not found"
 cd "$ROOT"
 if [ "$MODE" = static ]; then
   step "CUDA tests (realistic-size parity included)"
-  timeout 180 "$B/tests/gstrain_tests" "[cuda]" -d yes 2>&1 | tail -40
+  timeout 240 "$B/tests/gstrain_tests" "[cuda]" -d yes 2>&1 | tail -60
   step "memcheck"
   timeout 120 compute-sanitizer --tool memcheck --print-limit 10 "$B/tests/gstrain_tests" \
     "[cuda]~[train]" 2>&1 | tail -8
   data=$D/lego; preset=static_24gb; extra="--set data.background=white --set data.test_every=8"
   limit=${LIMIT:-300}
+elif [ "$MODE" = street ]; then
+  step "generate the large street scene (960x640, 60 frames x 3 cameras)"
+  "$B/bin/gsgen" --kind street --size large --out /tmp/street_large 2>&1 | tail -1
+  mkdir -p /tmp/runs
+  for gb in 8 12 16 24; do
+    step "omnire_${gb}gb on the large street scene (memory.enforce caps at the tier)"
+    nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 500 > /tmp/runs/smi_${gb}.csv & SMI=$!
+    timeout -s INT "${LIMIT:-100}" "$B/bin/gstrain" --config "omnire_${gb}gb" --data /tmp/street_large \
+      --out /tmp/runs/omnire_${gb}gb --no-progress --set train.test_every=2000 \
+      ${STEPS:+--set train.iterations=$STEPS} > /tmp/runs/omnire_${gb}gb.log 2>&1; echo "exit $?"
+    kill $SMI; tail -2 /tmp/runs/omnire_${gb}gb.log; sort -t, -k2 -n /tmp/runs/smi_${gb}.csv | tail -1
+  done
+  step pack
+  mkdir -p "$RESULTS"; tar -czf "$RESULTS/results.tgz" -C /tmp --exclude='*.ckpt' --exclude='*.ply' runs
+  exit 0
 else
   data=$D/dnerf; preset=deformable_24gb; extra=""; limit=${LIMIT:-420}
 fi

@@ -233,6 +233,16 @@ TEST_CASE("street generator: writes every file of drivestudio's layout", "[stree
   }
   CHECK(vehicles == o.vehicles);
   CHECK(people == o.people);
+  // Poses for every walker but the last unposed_people, each for Pedestrian instances only.
+  const nlohmann::json poses =
+      nlohmann::json::parse(read_text(scene_path("humanpose/poses.json")));
+  CHECK(poses["joint_count"] == 24);
+  REQUIRE(poses["humans"].size() == static_cast<size_t>(o.people - o.unposed_people));
+  for (const auto& h : poses["humans"]) {
+    CHECK(info[std::to_string(h["instance_id"].get<int>())]["class_name"] == "Pedestrian");
+    CHECK(h["frames"].size() > 0);
+    CHECK(h["frames"][0]["body_pose"].size() == 23);
+  }
   // The oncoming car is annotated only once it is within the LiDAR's range.
   CHECK(per_frame["0"].size() < info.size());
   CHECK(per_frame[std::to_string(o.frames - 1)].size() == info.size());
@@ -310,7 +320,7 @@ TEST_CASE("street generator: near vehicles hold LiDAR points; vehicles move", "[
 
 TEST_CASE("street generator: actors stay inside their boxes and walk or drive", "[street]") {
   const synth::StreetWorld world = synth::build_street_world(tiny());
-  REQUIRE(world.actors.size() == 6u);
+  REQUIRE(world.actors.size() == 7u);  // 4 vehicles, 3 walkers
   std::vector<synth::Mesh> storage;
   for (double t : {0.0, 0.13, 0.5, 1.21, 2.0, 3.7}) {
     const std::vector<synth::MeshInstance> instances = synth::street_instances(world, t, storage);
@@ -345,8 +355,11 @@ TEST_CASE("street generator: actors stay inside their boxes and walk or drive", 
               instances[k].object_to_world.transform_point({0, 0, 0}));
       return synth::Vec3{};
     };
-    const synth::Vec3 a = local_foot(0.0), b = local_foot(0.4);
-    CHECK(std::abs(a.x - b.x) > 0.1f);
+    // Over half a gait cycle the foot swings forward and back along the box's x.
+    const synth::Vec3 a = local_foot(0.0);
+    float swing = 0;
+    for (double t : {0.1, 0.2, 0.3, 0.4, 0.5}) swing = std::max(swing, std::abs(local_foot(t).x - a.x));
+    CHECK(swing > 0.1f);
   }
 }
 
