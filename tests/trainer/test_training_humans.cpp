@@ -264,6 +264,52 @@ TEST_CASE("humans: every node under a shrunk budget: caps bind, the peak holds, 
   CHECK(some_threshold_raised);
 }
 
+TEST_CASE("humans: a stopped run with skinned and deformable humans resumes exactly",
+          "[street][humans][train]") {
+  TempDir dir("humans_resume");
+  const std::string scene = make_street(dir);
+  // Both actor nodes (the unposed walker goes to the deformable node); the stop falls after the
+  // shared MLP switched on (200), so the poses', weights', MLP's and embeddings' Adam states
+  // all continue from the checkpoint.
+  std::string yaml = humans_yaml("skeleton");
+  yaml.insert(yaml.find("  sky:"), R"(  deformable:
+    kind: deformable
+    sh_degree: 1
+    priority: 1
+    share: 0.1
+    init_points: 4000
+    max_gaussians: 8000
+    grad_threshold: 0.0005
+    instances: 2
+)");
+  constexpr int kSteps = 320;
+  auto config = [&](const std::string& out) {
+    return parse_config(yaml, "test humans resume config",
+                        {"data.path=" + scene, "out_dir=" + out, "device=cpu",
+                         "train.iterations=" + std::to_string(kSteps), "train.test_every=1000",
+                         "nodes.background.max_gaussians=30000"});
+  };
+  TrainerOptions quiet;
+  quiet.progress = 0;
+  const TrainSummary whole = run_training(config(dir / "whole"), quiet);
+  TrainerOptions stop = quiet;
+  stop.stop_after = 260;
+  CHECK(run_training(config(dir / "split"), stop).interrupted);
+  TrainerOptions resume = quiet;
+  resume.resume = true;
+  const TrainSummary rest = run_training(config(dir / "split"), resume);
+  CHECK(rest.iterations_done == kSteps);
+  const std::string it = "/point_cloud/iteration_" + std::to_string(kSteps);
+  for (const char* file : {"/point_cloud.ply", "/smpl.ply", "/smpl_world_frame000.ply",
+                           "/deformable_world_frame000.ply"}) {
+    INFO(file);
+    const std::string a = gs::test::read_text(dir / "whole" + it + file);
+    REQUIRE(!a.empty());
+    CHECK(a == gs::test::read_text(dir / "split" + it + file));
+  }
+  CHECK(rest.test_psnr == Approx(whole.test_psnr).epsilon(1e-9));
+}
+
 TEST_CASE("humans: bad pose and template files are refused naming what is wrong",
           "[street][humans]") {
   TempDir dir("humans_bad");
