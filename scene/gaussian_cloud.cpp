@@ -34,6 +34,25 @@ void GaussianCloud::check_valid(const std::string& what) const {
   expect(sh, static_cast<size_t>(coeffs()) * 3, "sh");
 }
 
+void GaussianCloud::append(const GaussianCloud& o, size_t i) {
+  GS_CHECK(o.sh_degree == sh_degree, "GaussianCloud::append: SH degrees differ");
+  const size_t k = size_t(coeffs()) * 3;
+  means.insert(means.end(), &o.means[3 * i], &o.means[3 * i] + 3);
+  log_scales.insert(log_scales.end(), &o.log_scales[3 * i], &o.log_scales[3 * i] + 3);
+  quats.insert(quats.end(), &o.quats[4 * i], &o.quats[4 * i] + 4);
+  opacity_logits.push_back(o.opacity_logits[i]);
+  sh.insert(sh.end(), &o.sh[i * k], &o.sh[i * k] + k);
+}
+
+void GaussianCloud::append(const GaussianCloud& o) {
+  GS_CHECK(o.sh_degree == sh_degree, "GaussianCloud::append: SH degrees differ");
+  means.insert(means.end(), o.means.begin(), o.means.end());
+  log_scales.insert(log_scales.end(), o.log_scales.begin(), o.log_scales.end());
+  quats.insert(quats.end(), o.quats.begin(), o.quats.end());
+  opacity_logits.insert(opacity_logits.end(), o.opacity_logits.begin(), o.opacity_logits.end());
+  sh.insert(sh.end(), o.sh.begin(), o.sh.end());
+}
+
 size_t GaussianCloud::count_nonfinite() const {
   const size_t n = size();
   const size_t k3 = static_cast<size_t>(coeffs()) * 3;

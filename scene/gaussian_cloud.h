@@ -27,6 +27,10 @@ struct GaussianCloud {
   // Sizes every array for n Gaussians at the given degree (new values are zero).
   void resize(size_t n, int degree);
 
+  // Appends Gaussian i of `other` (same SH degree), or all of it.
+  void append(const GaussianCloud& other, size_t i);
+  void append(const GaussianCloud& other);
+
   // Throws gs::Error naming `what` (e.g. the file) when the degree is outside 0..3 or the array
   // sizes disagree with size() and the degree.
   void check_valid(const std::string& what = "Gaussian cloud") const;

@@ -232,21 +232,13 @@ void RigidNode::pose(int frame, size_t k, float quat[4], float translation[3]) c
 std::vector<NamedCloud> RigidNode::export_clouds(int step) {
   const GaussianCloud all = model_.to_cloud();
   const std::vector<int32_t> tags = model_.tags_to_host();
-  const int kc = all.coeffs();
-  auto take = [&](const GaussianCloud& src, size_t i, GaussianCloud& dst) {
-    dst.means.insert(dst.means.end(), &src.means[3 * i], &src.means[3 * i] + 3);
-    dst.log_scales.insert(dst.log_scales.end(), &src.log_scales[3 * i], &src.log_scales[3 * i] + 3);
-    dst.quats.insert(dst.quats.end(), &src.quats[4 * i], &src.quats[4 * i] + 4);
-    dst.opacity_logits.push_back(src.opacity_logits[i]);
-    dst.sh.insert(dst.sh.end(), &src.sh[i * kc * 3], &src.sh[(i + 1) * kc * 3]);
-  };
   std::vector<NamedCloud> out;
   // Canonical: one cloud per instance, in its box frame.
   for (size_t k = 0; k < instances_.count(); ++k) {
     NamedCloud c;
     c.cloud.sh_degree = all.sh_degree;
     for (size_t i = 0; i < tags.size(); ++i)
-      if (tags[i] == int32_t(k)) take(all, i, c.cloud);
+      if (tags[i] == int32_t(k)) c.cloud.append(all, i);
     char suffix[48];
     std::snprintf(suffix, sizeof(suffix), "instance_%03d", instances_.ids[k]);
     c.suffix = suffix;
@@ -265,7 +257,7 @@ std::vector<NamedCloud> RigidNode::export_clouds(int step) {
   NamedCloud w;
   w.cloud.sh_degree = all.sh_degree;
   for (size_t i = 0; i < n; ++i)
-    if (op[i] > kAbsentOpacityLogit) take(world, i, w.cloud);
+    if (op[i] > kAbsentOpacityLogit) w.cloud.append(world, i);
   w.suffix = "world_frame000";
   w.description = "vehicles in the world at frame 0";
   out.push_back(std::move(w));

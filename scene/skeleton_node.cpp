@@ -102,12 +102,7 @@ void SkeletonNode::load_template_gaussians(const NodeSetup& s) {
     GaussianCloud c = gaussians_from_points(pts, cols, all.sh_degree, chosen.size(),
                                             uint64_t(cfg_.train.seed) + h);
     for (float& o : c.opacity_logits) o = rmath::logit(kInitialOpacity);
-    all.means.insert(all.means.end(), c.means.begin(), c.means.end());
-    all.log_scales.insert(all.log_scales.end(), c.log_scales.begin(), c.log_scales.end());
-    all.quats.insert(all.quats.end(), c.quats.begin(), c.quats.end());
-    all.opacity_logits.insert(all.opacity_logits.end(), c.opacity_logits.begin(),
-                              c.opacity_logits.end());
-    all.sh.insert(all.sh.end(), c.sh.begin(), c.sh.end());
+    all.append(c);
     tags.insert(tags.end(), chosen.size(), int32_t(h));
     for (size_t v : chosen)
       for (int k = 0; k < kSkinInfluences; ++k) {
@@ -359,18 +354,13 @@ std::vector<NamedCloud> SkeletonNode::export_clouds(int) {
   const size_t n = model_.count();
   const std::vector<float> m = means_world_.to_host(n * 3), q = quats_world_.to_host(n * 4),
                            o = opacity_world_.to_host(n);
+  world.means = m;
+  world.quats = q;
+  world.opacity_logits = o;
   GaussianCloud posed;
   posed.sh_degree = world.sh_degree;
-  const int kc = world.coeffs();
-  for (size_t i = 0; i < n; ++i) {
-    if (!(o[i] > kAbsentOpacityLogit)) continue;
-    posed.means.insert(posed.means.end(), &m[3 * i], &m[3 * i] + 3);
-    posed.log_scales.insert(posed.log_scales.end(), &world.log_scales[3 * i],
-                            &world.log_scales[3 * i] + 3);
-    posed.quats.insert(posed.quats.end(), &q[4 * i], &q[4 * i] + 4);
-    posed.opacity_logits.push_back(o[i]);
-    posed.sh.insert(posed.sh.end(), &world.sh[i * size_t(kc) * 3], &world.sh[(i + 1) * size_t(kc) * 3]);
-  }
+  for (size_t i = 0; i < n; ++i)
+    if (o[i] > kAbsentOpacityLogit) posed.append(world, i);
   out.push_back({"world_frame000", std::move(posed), "humans in the world at frame 0"});
   return out;
 }

@@ -49,12 +49,7 @@ GaussianCloud box_node_cloud(const BoxNodeData& node, int sh_degree, size_t capa
     }
     if (pts.empty()) continue;
     const GaussianCloud c = gaussians_from_points(pts, cols, sh_degree, pts.size() / 3, seed + k);
-    all.means.insert(all.means.end(), c.means.begin(), c.means.end());
-    all.log_scales.insert(all.log_scales.end(), c.log_scales.begin(), c.log_scales.end());
-    all.quats.insert(all.quats.end(), c.quats.begin(), c.quats.end());
-    all.opacity_logits.insert(all.opacity_logits.end(), c.opacity_logits.begin(),
-                              c.opacity_logits.end());
-    all.sh.insert(all.sh.end(), c.sh.begin(), c.sh.end());
+    all.append(c);
     tags.insert(tags.end(), c.size(), int32_t(k));
   }
   return all;
