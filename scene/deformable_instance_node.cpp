@@ -8,6 +8,7 @@
 #include "core/logging.h"
 #include "core/raw_memory.h"
 #include "optim/adam.h"
+#include "scene/deformable_node.h"
 
 namespace gs {
 
@@ -24,22 +25,11 @@ constexpr double kPositionLrScale = 2.0;
 // A seed offset so the embeddings do not repeat the MLP's first draws (both from train.seed).
 constexpr uint64_t kEmbeddingSeedSalt = 0x9e3779b97f4a7c15ull;
 
-size_t checked_chunk(size_t chunk) {
-  GS_CHECK(chunk > 0, "the plan has no MLP chunk for a deformable node");
-  return chunk;
-}
 
 }  // namespace
 
 DeformationFieldConfig DeformableInstanceNode::field_config(const Config& cfg) {
-  const DeformConfig& d = cfg.deform;
-  DeformationFieldConfig fc;
-  fc.depth = d.depth;
-  fc.width = d.width;
-  fc.skip_after = d.skip_layer;
-  fc.encoding.position_freqs = d.position_frequencies;
-  fc.encoding.time_freqs = d.time_frequencies;
-  fc.seed = cfg.train.seed;
+  DeformationFieldConfig fc = deformation_field_config(cfg);
   fc.embedding_dim = kEmbeddingDim;
   fc.deform_scales = false;  // drivestudio's deform_scale: False
   return fc;
@@ -47,7 +37,7 @@ DeformationFieldConfig DeformableInstanceNode::field_config(const Config& cfg) {
 
 DeformableInstanceNode::DeformableInstanceNode(const NodeSetup& s)
     : RigidNode(s),
-      field_(field_config(*s.config), s.device, s.capacity, checked_chunk(s.mlp_chunk)) {
+      field_(field_config(*s.config), s.device, s.capacity, planned_mlp_chunk(s.mlp_chunk)) {
   const RigidInstances& ri = instances();
   const size_t K = ri.count();
   // x / (h/2) on every axis: the box height sets the scale (drivestudio), so the network sees

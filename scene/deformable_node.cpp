@@ -11,7 +11,16 @@ namespace gs {
 
 namespace {
 
-DeformationFieldConfig field_config(const Config& cfg) {
+// The first `count` floats of a device buffer, on the host.
+std::vector<float> copy_rows(const Device& dev, const float* src, size_t count) {
+  std::vector<float> host(count);
+  copy_bytes(Device::cpu(), host.data(), dev, src, count * sizeof(float));
+  return host;
+}
+
+}  // namespace
+
+DeformationFieldConfig deformation_field_config(const Config& cfg) {
   const DeformConfig& d = cfg.deform;
   DeformationFieldConfig fc;
   fc.depth = d.depth;
@@ -23,23 +32,15 @@ DeformationFieldConfig field_config(const Config& cfg) {
   return fc;
 }
 
-size_t checked_chunk(size_t chunk) {
+size_t planned_mlp_chunk(size_t chunk) {
   GS_CHECK(chunk > 0, "the plan has no MLP chunk for a deformable node");
   return chunk;
 }
 
-// The first `count` floats of a device buffer, on the host.
-std::vector<float> copy_rows(const Device& dev, const float* src, size_t count) {
-  std::vector<float> host(count);
-  copy_bytes(Device::cpu(), host.data(), dev, src, count * sizeof(float));
-  return host;
-}
-
-}  // namespace
-
 DeformableNode::DeformableNode(const NodeSetup& s)
     : GaussianNode(s),
-      field_(field_config(*s.config), s.device, s.capacity, checked_chunk(s.mlp_chunk)) {
+      field_(deformation_field_config(*s.config), s.device, s.capacity,
+             planned_mlp_chunk(s.mlp_chunk)) {
   const DeformConfig& d = cfg_.deform;
   log_info("deformation field: ", d.depth, "x", d.width, " MLP, skip after layer ", d.skip_layer,
            ", encoding L=", d.position_frequencies, "/", d.time_frequencies, ", ",

@@ -11,6 +11,11 @@
 
 namespace gs {
 
+// The deformation field the config's deform section asks for (street instances add their
+// embedding and drop δs on top of it), and the plan's MLP chunk, checked to be set.
+DeformationFieldConfig deformation_field_config(const Config& config);
+size_t planned_mlp_chunk(size_t chunk);
+
 class DeformableNode : public GaussianNode {
  public:
   explicit DeformableNode(const NodeSetup& setup);
