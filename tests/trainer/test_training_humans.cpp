@@ -19,6 +19,7 @@
 #include "datasets/street_scene.h"
 #include "deform/skeleton.h"
 #include "tests/test_support.h"
+#include "tests/trainer/street_test_util.h"
 #include "trainer/street_data.h"
 #include "trainer/street_nodes.h"
 #include "trainer/trainer.h"
@@ -29,19 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// 12 frames × 3 cameras at 160×96 with the three walkers (two with poses) and no vehicles
-// unless asked (frames 4, 8 held out).
+// The test street with the three walkers (two with poses) and no vehicles unless asked.
 std::string make_street(const TempDir& dir, int vehicles = 0) {
-  StreetGeneratorOptions g = street_generator_preset("small");
-  g.frames = 12;
-  g.width = 160;
-  g.height = 96;
-  g.lidar_beams = 16;
-  g.lidar_azimuths = 256;
-  g.vehicles = vehicles;
-  const std::string path = dir / "street";
-  generate_street_scene(path, g);
-  return path;
+  return gs::test::make_test_street(dir, vehicles);
 }
 
 // `actors`: "" (humans left to the background), "skeleton" or "deformable".

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "datasets/street_generator.h"
 #include "tests/test_support.h"
+#include "tests/trainer/street_test_util.h"
 #include "trainer/trainer.h"
 
 using namespace gs;
@@ -24,18 +25,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// 12 frames × 3 cameras at 160×96 (frames 4 and 8 held out): a minute per run on two cores.
-std::string make_street(const TempDir& dir) {
-  StreetGeneratorOptions g = street_generator_preset("small");
-  g.frames = 12;
-  g.width = 160;
-  g.height = 96;
-  g.lidar_beams = 16;
-  g.lidar_azimuths = 256;
-  const std::string path = dir / "street";
-  generate_street_scene(path, g);
-  return path;
-}
+// 12 frames × 3 cameras at 160×96 (frames 4 and 8 held out), 4 vehicles.
+std::string make_street(const TempDir& dir) { return gs::test::make_test_street(dir); }
 
 // The omnire node layout at test size; `rigid` false leaves the vehicles to the background.
 std::string street_yaml(bool rigid) {
