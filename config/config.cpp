@@ -89,6 +89,8 @@ void visit(V& v, DensifyConfig& d) {
   v.field("min_opacity", d.min_opacity, RealRange{0.0, 0.99});
   v.field("percent_dense", d.percent_dense, RealRange{0.0, 1.0, true});
   v.field("prune_screen_fraction", d.prune_screen_fraction, RealRange{0.0, 1.0});
+  v.field("split_screen_fraction", d.split_screen_fraction, RealRange{0.0, 1.0});
+  v.field("screen_size_stop", d.screen_size_stop, IntRange{0, kMaxSteps});
   v.field("prune_floor", d.prune_floor, RealRange{0.0, 1.0});
 }
 
@@ -129,6 +131,9 @@ void visit(V& v, NodeConfig& n) {
   v.field("instances", n.instances, IntRange{1, 10000});
   v.field("env_map_resolution", n.env_map_resolution, IntRange{16, 8192});
   v.field("densify_stop", n.densify_stop, IntRange{0, kMaxSteps});
+  v.field("screen_size_stop", n.screen_size_stop, IntRange{0, kMaxSteps});
+  v.field("near_random_points", n.near_random_points, IntRange{0, kMaxGaussians});
+  v.field("far_random_points", n.far_random_points, IntRange{0, kMaxGaussians});
   v.field("body_model", n.body_model);
 }
 
@@ -220,6 +225,12 @@ void check_consistency(const Config& c, ConfigSource& source) {
       source.error(path + ".instances", "'" + path + ".instances' must be 1 for a " +
                                             to_string(n.kind) + " node (only rigid, deformable "
                                             "and skeleton nodes have instances)");
+    for (const auto& [key, value] : {std::pair<const char*, int64_t>{"near_random_points",
+                                                                     n.near_random_points},
+                                     {"far_random_points", n.far_random_points}})
+      if (value > 0 && (n.kind != NodeKind::background || c.scene != SceneKind::omnire))
+        source.error(path + "." + key, "'" + path + "." + key + "' is for the background node "
+                                       "of a street (omnire) scene; remove it here");
     sky_nodes += n.kind == NodeKind::sky;
     background_nodes += n.kind == NodeKind::background;
     deformable_nodes += n.kind == NodeKind::deformable;

@@ -35,6 +35,15 @@ struct NodeConfig {
   int env_map_resolution = 512;       // sky only: cube face size in texels
   int densify_stop = 0;               // this node densifies until this step; 0: densify.stop
                                       // (OmniRe: background 15k, rigid 20k)
+  int screen_size_stop = 0;           // the screen-size rules stop at this step for this node;
+                                      // 0: densify.screen_size_stop (OmniRe: boxed nodes 30k)
+  // Street backgrounds only (drivestudio's near_randoms / far_randoms, 100k each): random
+  // points added to the LiDAR points, 3× this many drawn and those a training camera sees
+  // kept, random colours; near ones uniform in the sphere of the scene radius R around the
+  // LiDAR box's centre, far ones at 1 … 50 R (inverse distance uniform), for what the LiDAR
+  // does not reach (tall buildings, distant slopes). 0: none.
+  int64_t near_random_points = 0;
+  int64_t far_random_points = 0;
   std::string body_model;             // skeleton only: a body template file converted from an
                                       // SMPL model (docs/humanpose_format.md); empty: the
                                       // procedural template
@@ -91,6 +100,13 @@ struct DensifyConfig {
   // graphdeco's code, whose radii are zeroed before its 20-pixel test ever runs. A fixed pixel
   // limit prunes every Gaussian big enough to split at 800x800 (issue 9).
   double prune_screen_fraction = 0.0;
+  // Split a candidate whose screen radius passed this fraction of the larger image side since
+  // the last densify, however small it is in the world (drivestudio's split_screen_size 0.05).
+  // 0: off (graphdeco and gsplat split by world size only).
+  double split_screen_fraction = 0.0;
+  // Both screen-size rules stop at this step (drivestudio's stop_screen_size_at: 4000 for the
+  // background); 0: they hold for the whole densification window. Per node: screen_size_stop.
+  int screen_size_stop = 0;
   // Pruning never takes a node below this fraction of its peak count in the run (the
   // highest-opacity of the doomed are spared, and the event is logged). 0: no floor: a node
   // may then empty, which fails the run (exit 4) naming the step.

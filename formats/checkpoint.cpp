@@ -93,7 +93,7 @@ void save_checkpoint(const std::string& path, int step, const std::vector<Gaussi
             }
             w.bytes(a.absgrad_accum, n * 4);
             w.bytes(a.grad_count, n * 4);
-            w.bytes(a.max_radius, n * 4);
+            w.bytes(a.max_screen_size, n * 4);
           if (a.tags) w.bytes(a.tags, n * 4);
           },
           false, n);
@@ -164,7 +164,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const std::vector<Gaus
           }
           r.exact(a.absgrad_accum, n * 4, "statistics");
           r.exact(a.grad_count, n * 4, "statistics");
-          r.exact(a.max_radius, n * 4, "statistics");
+          r.exact(a.max_screen_size, n * 4, "statistics");
           if (a.tags) r.exact(a.tags, n * 4, "instance tags");
         },
         true, std::max(n, m->count()));

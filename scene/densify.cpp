@@ -47,7 +47,7 @@ size_t compact(ModelHostArrays& a, int sh_degree, const std::vector<uint8_t>& ke
       copy_row(a, sh_degree, w, i, false);
       a.absgrad_accum[w] = a.absgrad_accum[i];
       a.grad_count[w] = a.grad_count[i];
-      a.max_radius[w] = a.max_radius[i];
+      a.max_screen_size[w] = a.max_screen_size[i];
     }
     ++w;
   }
@@ -58,7 +58,7 @@ size_t compact(ModelHostArrays& a, int sh_degree, const std::vector<uint8_t>& ke
 void reset_stats(ModelHostArrays& a, size_t rows) {
   std::fill(a.absgrad_accum, a.absgrad_accum + rows, 0.0f);
   std::fill(a.grad_count, a.grad_count + rows, 0.0f);
-  std::fill(a.max_radius, a.max_radius + rows, 0.0f);
+  std::fill(a.max_screen_size, a.max_screen_size + rows, 0.0f);
 }
 
 // The floor: when pruning would leave `kept` < `min_keep` rows, keeps the highest-opacity rows
@@ -105,7 +105,7 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
           bool prune = !(sigmoid(op[i]) >= float(s.min_opacity));  // NaN prunes too
           if (s.prune_big)
             prune = prune ||
-                    (s.max_screen_radius > 0 && a.max_radius[i] > s.max_screen_radius) ||
+                    (s.prune_screen_size > 0 && a.max_screen_size[i] > s.prune_screen_size) ||
                     max_scale(ls + 3 * i) > float(s.max_world_scale * s.scene_extent);
           if (prune) keep[i] = 0;
           kept += keep[i];
@@ -154,7 +154,9 @@ DensifyResult densify_and_prune(GaussianModel& model, const DensifySettings& s,
         };
         for (const auto& c : cand) {
           const size_t i = c.second;
-          if (max_scale(ls + 3 * i) <= split_scale) {
+          const bool big_on_screen =
+              s.split_screen_size > 0 && a.max_screen_size[i] > s.split_screen_size;
+          if (max_scale(ls + 3 * i) <= split_scale && !big_on_screen) {
             stage_copy(i);
             ++r.cloned;
           } else {

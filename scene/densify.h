@@ -9,6 +9,7 @@
 #include <functional>
 #include <random>
 
+#include "core/camera.h"
 #include "scene/gaussian_model.h"
 
 namespace gs {
@@ -19,7 +20,10 @@ struct DensifySettings {
   double scene_extent = 1.0;
   double min_opacity = 0.005;
   bool prune_big = false;          // after the first opacity reset, as 3DGS does
-  float max_screen_radius = 0.f;   // pixels; 0: no screen-size pruning (see DensifyConfig)
+  // Screen sizes are fractions of the larger image side (ModelHostArrays::max_screen_size).
+  float prune_screen_size = 0.f;   // prune_big also prunes above this; 0: off (DensifyConfig)
+  float split_screen_size = 0.f;   // candidates above this are split, however small in the
+                                   // world (drivestudio's split_screen_size); 0: off
   double max_world_scale = 0.1;    // × scene extent
   size_t min_keep = 1;             // pruning never leaves fewer (the floor; see DensifyConfig)
   size_t capacity_limit = 0;       // grow to at most this many (0: the model's capacity);
@@ -56,9 +60,9 @@ void reset_opacity(GaussianModel& model, float max_opacity = 0.01f);
 
 // Adds one view's statistics: the norm of (scale_x·g_x, scale_y·g_y) of `grad2d` (n × 2,
 // device) to the accumulator, +1 to the count where the Gaussian was visible (radius > 0), and
-// the max screen radius. AbsGrad comes pre-scaled (scales 1); a pixel-space v_mean2d takes
-// (W/2, H/2) to reach graphdeco's NDC threshold units.
+// the max screen size (radius / the larger side of `camera`'s image). AbsGrad comes pre-scaled
+// (scales 1); a pixel-space v_mean2d takes (W/2, H/2) to reach graphdeco's NDC threshold units.
 void accumulate_densify_stats(GaussianModel& model, const float* grad2d, const int32_t* radii,
-                              float scale_x = 1.f, float scale_y = 1.f);
+                              const Camera& camera, float scale_x = 1.f, float scale_y = 1.f);
 
 }  // namespace gs

@@ -34,23 +34,26 @@ size_t group_row_floats(GaussianParam g, int sh_degree) {
 }
 
 GaussianModel::GaussianModel(std::string name, const Device& device, int sh_degree,
-                             size_t capacity, bool tagged)
+                             size_t capacity, bool tagged, bool trainable)
     : name_(std::move(name)),
       device_(device),
       sh_degree_(sh_degree),
       capacity_(capacity),
-      tagged_(tagged) {
+      tagged_(tagged),
+      trainable_(trainable) {
   GS_CHECK(sh_degree >= 0 && sh_degree <= 3, "SH degree must be 0..3");
   for (int g = 0; g < kNumGaussianParams; ++g) {
     const size_t n = capacity * group_row_floats(GaussianParam(g), sh_degree);
     params_[g] = Buffer<float>::zeros(device, n, MemCategory::params);
+    if (!trainable) continue;
     m_[g] = Buffer<float>::zeros(device, n, MemCategory::optimizer);
     v_[g] = Buffer<float>::zeros(device, n, MemCategory::optimizer);
   }
+  if (tagged_) tags_ = Buffer<int32_t>::zeros(device, capacity, MemCategory::params);
+  if (!trainable) return;
   absgrad_accum_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
   grad_count_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
-  max_radius_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
-  if (tagged_) tags_ = Buffer<int32_t>::zeros(device, capacity, MemCategory::params);
+  max_screen_size_ = Buffer<float>::zeros(device, capacity, MemCategory::densify);
 }
 
 void GaussianModel::set_count(size_t n) {
@@ -76,12 +79,14 @@ void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>
   if (device_.is_cpu()) {
     for (int g = 0; g < kNumGaussianParams; ++g) {
       a.params[g] = params_[g].data();
-      a.adam_m[g] = m_[g].data();
-      a.adam_v[g] = v_[g].data();
+      a.adam_m[g] = trainable_ ? m_[g].data() : nullptr;
+      a.adam_v[g] = trainable_ ? v_[g].data() : nullptr;
     }
-    a.absgrad_accum = absgrad_accum_.data();
-    a.grad_count = grad_count_.data();
-    a.max_radius = max_radius_.data();
+    if (trainable_) {
+      a.absgrad_accum = absgrad_accum_.data();
+      a.grad_count = grad_count_.data();
+      a.max_screen_size = max_screen_size_.data();
+    }
     a.tags = tagged_ ? tags_.data() : nullptr;
     a.rows = capacity_;
     fn(a);
@@ -93,29 +98,37 @@ void GaussianModel::with_host_arrays(const std::function<void(ModelHostArrays&)>
   for (int g = 0; g < kNumGaussianParams; ++g) {
     const size_t floats = a.rows * group_row_floats(GaussianParam(g), sh_degree_);
     p[g] = params_[g].to_host(floats);
+    a.params[g] = p[g].data();
+    if (!trainable_) continue;
     m[g] = m_[g].to_host(floats);
     v[g] = v_[g].to_host(floats);
-    a.params[g] = p[g].data();
     a.adam_m[g] = m[g].data();
     a.adam_v[g] = v[g].data();
   }
-  std::vector<float> acc = absgrad_accum_.to_host(a.rows), cnt = grad_count_.to_host(a.rows),
-                     rad = max_radius_.to_host(a.rows);
-  a.absgrad_accum = acc.data();
-  a.grad_count = cnt.data();
-  a.max_radius = rad.data();
+  std::vector<float> acc, cnt, rad;
+  if (trainable_) {
+    acc = absgrad_accum_.to_host(a.rows);
+    cnt = grad_count_.to_host(a.rows);
+    rad = max_screen_size_.to_host(a.rows);
+    a.absgrad_accum = acc.data();
+    a.grad_count = cnt.data();
+    a.max_screen_size = rad.data();
+  }
   std::vector<int32_t> tag = tagged_ ? tags_.to_host(a.rows) : std::vector<int32_t>();
   a.tags = tagged_ ? tag.data() : nullptr;
   fn(a);
   if (!write_back) return;
   for (int g = 0; g < kNumGaussianParams; ++g) {
     params_[g].upload_prefix(p[g]);
+    if (!trainable_) continue;
     m_[g].upload_prefix(m[g]);
     v_[g].upload_prefix(v[g]);
   }
-  absgrad_accum_.upload_prefix(acc);
-  grad_count_.upload_prefix(cnt);
-  max_radius_.upload_prefix(rad);
+  if (trainable_) {
+    absgrad_accum_.upload_prefix(acc);
+    grad_count_.upload_prefix(cnt);
+    max_screen_size_.upload_prefix(rad);
+  }
   if (tagged_) tags_.upload_prefix(tag);
 }
 
@@ -135,6 +148,7 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
         for (int g = 0; g < kNumGaussianParams; ++g) {
           const size_t row = group_row_floats(GaussianParam(g), sh_degree_);
           std::fill(a.params[g], a.params[g] + rows * row, 0.0f);
+          if (!trainable_) continue;
           std::fill(a.adam_m[g], a.adam_m[g] + rows * row, 0.0f);
           std::fill(a.adam_v[g], a.adam_v[g] + rows * row, 0.0f);
         }
@@ -150,9 +164,10 @@ void GaussianModel::load_cloud(const GaussianCloud& cloud) {
           for (int k = 0; k < std::min(kc, kin); ++k)
             for (int c = 0; c < 3; ++c)
               sh[(i * kc + k) * 3 + c] = cloud.sh[(i * kin + k) * 3 + c];
+        if (!trainable_) return;
         std::fill(a.absgrad_accum, a.absgrad_accum + rows, 0.0f);
         std::fill(a.grad_count, a.grad_count + rows, 0.0f);
-        std::fill(a.max_radius, a.max_radius + rows, 0.0f);
+        std::fill(a.max_screen_size, a.max_screen_size + rows, 0.0f);
       },
       true, rows);
   count_ = n;
@@ -189,7 +204,7 @@ GaussianCloud GaussianModel::to_cloud() const {
 }
 
 size_t GaussianModel::allocated_bytes() const {
-  size_t b = absgrad_accum_.bytes() + grad_count_.bytes() + max_radius_.bytes() + tags_.bytes();
+  size_t b = absgrad_accum_.bytes() + grad_count_.bytes() + max_screen_size_.bytes() + tags_.bytes();
   for (int g = 0; g < kNumGaussianParams; ++g) b += params_[g].bytes() + m_[g].bytes() + v_[g].bytes();
   return b;
 }

@@ -30,7 +30,7 @@ struct ModelHostArrays {
   std::array<float*, kNumGaussianParams> params{}, adam_m{}, adam_v{};
   float* absgrad_accum = nullptr;  // Σ over views of |AbsGrad| (norm of the 2-vector)
   float* grad_count = nullptr;     // views in which the Gaussian was visible
-  float* max_radius = nullptr;     // largest screen radius seen (pixels)
+  float* max_screen_size = nullptr;  // largest screen radius seen, over the image's larger side
   int32_t* tags = nullptr;         // tagged models only: a per-Gaussian integer (the instance of
                                    // a rigid node's Gaussian) that moves with its row
   size_t rows = 0;                 // rows every array holds (≥ count; capacity on the CPU)
@@ -39,8 +39,10 @@ struct ModelHostArrays {
 class GaussianModel {
  public:
   // `tagged`: the model keeps a per-Gaussian integer tag (ModelHostArrays::tags).
+  // `trainable` false: parameters only, no Adam moments or densification statistics (a model
+  // that is only rendered, as gsrender's: a third of the bytes); their host pointers are null.
   GaussianModel(std::string name, const Device& device, int sh_degree, size_t capacity,
-                bool tagged = false);
+                bool tagged = false, bool trainable = true);
 
   const std::string& name() const { return name_; }
   const Device& device() const { return device_; }
@@ -55,8 +57,9 @@ class GaussianModel {
   float* adam_v(GaussianParam g) { return v_[int(g)].data(); }
   float* absgrad_accum() { return absgrad_accum_.data(); }
   float* grad_count() { return grad_count_.data(); }
-  float* max_radius() { return max_radius_.data(); }
+  float* max_screen_size() { return max_screen_size_.data(); }
   bool tagged() const { return tagged_; }
+  bool trainable() const { return trainable_; }
   const int32_t* tags() const { return tags_.data(); }
 
   // Rasterizer inputs for the first count() Gaussians with the given colours.
@@ -86,8 +89,9 @@ class GaussianModel {
   size_t capacity_;
   size_t count_ = 0;
   std::array<Buffer<float>, kNumGaussianParams> params_, m_, v_;
-  Buffer<float> absgrad_accum_, grad_count_, max_radius_;
+  Buffer<float> absgrad_accum_, grad_count_, max_screen_size_;
   bool tagged_ = false;
+  bool trainable_ = true;
   Buffer<int32_t> tags_;
 };
 

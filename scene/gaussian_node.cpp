@@ -16,9 +16,11 @@ GaussianNode::GaussianNode(const NodeSetup& s, bool tagged)
     : cfg_(*s.config),
       node_(*s.node),
       scene_extent_(s.scene_extent),
-      model_(s.node->name, s.device, s.sh_degree, s.capacity, tagged),
-      v_sh_(Buffer<float>::zeros(s.device, s.capacity * 3 * sh_coeff_count(s.sh_degree),
-                                 MemCategory::grads)) {}
+      model_(s.node->name, s.device, s.sh_degree, s.capacity, tagged, s.trainable) {
+  if (s.trainable)
+    v_sh_ = Buffer<float>::zeros(s.device, s.capacity * 3 * sh_coeff_count(s.sh_degree),
+                                 MemCategory::grads);
+}
 
 GaussianInputs GaussianNode::placed_gaussians(const FrameContext&) { return model_.inputs(nullptr); }
 
@@ -41,9 +43,10 @@ void GaussianNode::backward(const FrameContext& frame, const NodeGradients& g) {
 
 void GaussianNode::accumulate_stats(const NodeGradients& g, const Camera& cam) {
   if (cfg_.densify.absgrad)
-    accumulate_densify_stats(model_, g.absgrad, g.radii);
+    accumulate_densify_stats(model_, g.absgrad, g.radii, cam);
   else
-    accumulate_densify_stats(model_, g.v_mean2d, g.radii, 0.5f * cam.width, 0.5f * cam.height);
+    accumulate_densify_stats(model_, g.v_mean2d, g.radii, cam, 0.5f * cam.width,
+                             0.5f * cam.height);
 }
 
 void GaussianNode::optimizer_step(int step, const NodeGradients& g) {

@@ -24,6 +24,8 @@ struct NodeSetup {
   size_t mlp_chunk = 0;      // planned Gaussians per MLP chunk (deformable nodes)
   const struct RigidInstances* instances = nullptr;  // rigid nodes: the boxes and their poses
   const struct SkeletonHumans* humans = nullptr;     // skeleton nodes: template and poses
+  bool trainable = true;     // false: a node that is only rendered (gsrender): parameters only,
+                             // no Adam moments, statistics or gradient buffers
 };
 
 // The learning rates of a node's Gaussian parameter groups at one step.

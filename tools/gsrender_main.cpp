@@ -10,16 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "core/buffer.h"
+#include "config/config.h"
+#include "core/camera.h"
 #include "core/device.h"
 #include "core/errors.h"
 #include "datasets/cameras_json.h"
 #include "datasets/image_io.h"
-#include "core/camera.h"
-#include "rasterizer/rasterize.h"
-#include "rasterizer/sh.h"
-#include "scene/gaussian_cloud.h"
 #include "formats/ply_io.h"
+#include "rasterizer/rasterize.h"
+#include "scene/gaussian_cloud.h"
+#include "scene/gaussian_node.h"
+#include "scene/render_set.h"
 #include "tools/device_flag.h"
 #include "tools/flags.h"
 
@@ -111,29 +112,36 @@ int run(const Options& o) {
                           (ec ? ": " + ec.message() : std::string()),
                       "choose an --out directory you can write to");
 
-  const gs::DeviceGaussians g = gs::DeviceGaussians::upload(device, cloud);
-  gs::Buffer<float> colors(device, g.count * 3, gs::MemCategory::raster);
+  // The PLY as a render-only static node in a render set: the views go through render_frame,
+  // the function training and evaluation render with.
+  const gs::Config config;
+  gs::NodeConfig node_config;
+  node_config.name = fs::path(o.ply).stem().string();
+  node_config.kind = gs::NodeKind::background;
+  gs::NodeSetup setup;
+  setup.config = &config;
+  setup.node = &node_config;
+  setup.device = device;
+  setup.sh_degree = cloud.sh_degree;
+  setup.capacity = cloud.size();
+  setup.trainable = false;
+  gs::GaussianNode node(setup);
+  node.model().load_cloud(cloud);
+  gs::RenderSet set(device, {&node});
   gs::RasterSettings settings;
   for (int i = 0; i < 3; ++i) settings.background[i] = o.background[i];
   settings.antialias = o.antialias;
-  gs::GaussianInputs inputs;
-  inputs.count = g.count;
-  inputs.means = g.means.data();
-  inputs.log_scales = g.log_scales.data();
-  inputs.quats = g.quats.data();
-  inputs.opacity_logits = g.opacity_logits.data();
-  inputs.colors = colors.data();
 
   std::printf("gsrender: %zu Gaussians (SH degree %d, using %d) from %s on %s, %zu camera%s\n",
-              g.count, cloud.sh_degree, active, o.ply.c_str(), device.name().c_str(),
+              node.count(), cloud.sh_degree, active, o.ply.c_str(), device.name().c_str(),
               cameras.size(), cameras.size() == 1 ? "" : "s");
   for (const gs::Camera& cam : cameras) {
     gs::synchronize(device);
     const auto t0 = std::chrono::steady_clock::now();
-    const std::array<float, 3> campos = gs::camera_center(cam);
-    gs::sh_to_color_forward(device, g.count, g.sh_degree, active, g.sh.data(), g.means.data(),
-                            campos.data(), colors.data());
-    const gs::RasterForward fwd = gs::rasterize_forward(device, inputs, cam, settings);
+    gs::FrameContext frame;
+    frame.camera = &cam;
+    frame.active_sh_degree = active;
+    const gs::RasterForward fwd = gs::render_frame(set, frame, settings);
     gs::synchronize(device);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

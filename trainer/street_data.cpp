@@ -51,6 +51,47 @@ bool colour_of(const std::vector<View>& views, const std::vector<HostImage>& ima
   return false;
 }
 
+// Whether any training view sees world point p (in front of it, inside its image).
+bool seen_by_a_view(const std::vector<View>& views, const float* p) {
+  for (const View& v : views) {
+    const Camera& c = v.camera;
+    const float* m = c.world_to_camera;
+    const float z = m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11];
+    if (!(z > 0.f)) continue;
+    const float x = m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + m[3];
+    const float y = m[4] * p[0] + m[5] * p[1] + m[6] * p[2] + m[7];
+    const float u = c.fx * x / z + c.cx, w = c.fy * y / z + c.cy;
+    if (u >= 0 && w >= 0 && u < float(c.width) && w < float(c.height)) return true;
+  }
+  return false;
+}
+
+// drivestudio's random background points (models/trainers/scene_graph.py): 3 × `count` points
+// in the sphere of radius R around `centre`, uniform in volume (near) or with the inverse of
+// the distance uniform, the distance clamped to 50 R (far); the ones a training view sees are
+// appended with random colours. Returns how many were kept.
+size_t add_random_points(int64_t count, bool far, const std::array<float, 3>& centre, float R,
+                         const std::vector<View>& views, std::mt19937_64& rng,
+                         std::vector<float>& points, std::vector<float>& colours) {
+  std::uniform_real_distribution<float> u01(0.f, 1.f);
+  size_t kept = 0;
+  for (int64_t i = 0; i < 3 * count; ++i) {
+    const float r = far ? 1.f / std::max(u01(rng), 0.02f) : std::cbrt(u01(rng));
+    const float cos_theta = 2.f * u01(rng) - 1.f;
+    const float sin_theta = std::sqrt(std::max(0.f, 1.f - cos_theta * cos_theta));
+    const float phi = 2.f * float(M_PI) * u01(rng);
+    const float p[3] = {centre[0] + R * r * sin_theta * std::cos(phi),
+                        centre[1] + R * r * sin_theta * std::sin(phi),
+                        centre[2] + R * r * cos_theta};
+    const float rgb[3] = {u01(rng), u01(rng), u01(rng)};
+    if (!seen_by_a_view(views, p)) continue;
+    points.insert(points.end(), p, p + 3);
+    colours.insert(colours.end(), rgb, rgb + 3);
+    ++kept;
+  }
+  return kept;
+}
+
 }  // namespace
 
 StreetTraining load_street_training(const std::string& path, const Config& cfg, Dataset& data) {
@@ -152,6 +193,19 @@ StreetTraining load_street_training(const std::string& path, const Config& cfg, 
                      "camera; " + std::to_string(uncoloured) + " unseen dropped)";
 
   std::mt19937_64 rng(uint64_t(cfg.train.seed) * 2654435761ull + 17);
+  for (const NodeConfig& n : cfg.nodes) {
+    if (n.kind != NodeKind::background || n.near_random_points + n.far_random_points == 0)
+      continue;
+    const std::array<float, 3> centre = {data.scene_center[0], data.scene_center[1],
+                                         data.scene_center[2]};
+    const size_t near = add_random_points(n.near_random_points, false, centre, s.scene_radius,
+                                          data.train, rng, data.init_points, data.init_colors);
+    const size_t far = add_random_points(n.far_random_points, true, centre, s.scene_radius,
+                                         data.train, rng, data.init_points, data.init_colors);
+    data.init_source += " + " + std::to_string(near) + " near and " + std::to_string(far) +
+                        " far random points";
+  }
+
   for (BoxNodeData* node : {&st.rigid, &st.deformable})
     for (size_t r = 0; r < node->instances.size(); ++r) {
       const size_t k = size_t(node->instances[r]);

@@ -131,6 +131,13 @@ class TrainingRun {
   int densify_stop(size_t i) const {
     return node_cfgs_[i]->densify_stop > 0 ? node_cfgs_[i]->densify_stop : cfg_.densify.stop;
   }
+  // Whether node i's screen-size split and prune still apply at `step` (drivestudio stops them
+  // at 4000 for the background and 30000 for the boxed nodes).
+  bool screen_size_rules(size_t i, int step) const {
+    const int stop = node_cfgs_[i]->screen_size_stop > 0 ? node_cfgs_[i]->screen_size_stop
+                                                         : cfg_.densify.screen_size_stop;
+    return stop == 0 || step < stop;
+  }
   // The pruning floor of node i: a fraction of its peak count.
   size_t prune_floor(size_t i) const;
   void log_step(int step);
@@ -228,8 +235,13 @@ void TrainingRun::shorten_embedded_street_run() {
   // not before the full resolution (step 500).
   cfg_.deform.warmup_steps = std::min(cfg_.deform.warmup_steps, 600);
   for (NodeConfig& n : cfg_.nodes) {
-    if (n.kind == NodeKind::background)
-      n.init_points = std::min(n.init_points, kEmbeddedBackgroundPoints);
+    if (n.kind == NodeKind::background && n.init_points > kEmbeddedBackgroundPoints) {
+      // The random points shrink with the LiDAR points (drivestudio: 100k each to 800k).
+      const double f = double(kEmbeddedBackgroundPoints) / double(n.init_points);
+      n.near_random_points = int64_t(std::llround(f * double(n.near_random_points)));
+      n.far_random_points = int64_t(std::llround(f * double(n.far_random_points)));
+      n.init_points = kEmbeddedBackgroundPoints;
+    }
     if (n.kind == NodeKind::sky) {
       n.env_map_resolution = std::min(n.env_map_resolution, kEmbeddedSkyResolution);
       sky_resolution_ = n.env_map_resolution;
@@ -689,7 +701,6 @@ size_t TrainingRun::prune_floor(size_t i) const {
 
 void TrainingRun::densify_node(size_t i, int step) {
   const DensifyConfig& d = cfg_.densify;
-  const Camera& cam = data_.train[0].camera;
   NodeBudget& b = budget_->node(i);
   DensifySettings s;
   s.grad_threshold = node_cfgs_[i]->grad_threshold;
@@ -697,7 +708,10 @@ void TrainingRun::densify_node(size_t i, int step) {
   s.scene_extent = data_.scene_extent;
   s.min_opacity = d.min_opacity;
   s.prune_big = d.opacity_reset_every > 0 && step > d.opacity_reset_every;
-  s.max_screen_radius = float(d.prune_screen_fraction * std::max(cam.width, cam.height));
+  if (screen_size_rules(i, step)) {
+    s.prune_screen_size = float(d.prune_screen_fraction);
+    s.split_screen_size = float(d.split_screen_fraction);
+  }
   if (street())
     // drivestudio's OmniRe: cull scales above 0.5 R (nodes in box frames: 0.1 R).
     s.max_world_scale = nodes_[i]->kind() == NodeKind::background ? 0.5 : 0.1;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "scene/densify.h"
 
@@ -166,16 +167,70 @@ TEST_CASE("the prune floor spares the most opaque of the doomed, and logs how ma
   CHECK(one.count() == 1);
 }
 
-TEST_CASE("screen-size pruning is off at 0 and a pixel limit when set", "[densify]") {
+TEST_CASE("screen-size pruning is off at 0 and a limit on the image fraction when set",
+          "[densify]") {
   GaussianModel m = make_model(4, 4);
-  for (size_t i = 0; i < 4; ++i) m.max_radius()[i] = float(10 * (i + 1));  // 10, 20, 30, 40 px
+  // Screen sizes are fractions of the larger image side: 0.1 … 0.4.
+  for (size_t i = 0; i < 4; ++i) m.max_screen_size()[i] = 0.1f * float(i + 1);
   std::mt19937_64 rng(1);
   DensifySettings s;
   s.prune_big = true;  // after the first reset
   s.scene_extent = 1000.0;
-  CHECK(densify_and_prune(m, s, rng).pruned == 0);  // max_screen_radius 0: off (the default)
-  for (size_t i = 0; i < 4; ++i) m.max_radius()[i] = float(10 * (i + 1));
-  s.max_screen_radius = 25.f;
+  CHECK(densify_and_prune(m, s, rng).pruned == 0);  // prune_screen_size 0: off (the default)
+  for (size_t i = 0; i < 4; ++i) m.max_screen_size()[i] = 0.1f * float(i + 1);
+  s.prune_screen_size = 0.25f;
   CHECK(densify_and_prune(m, s, rng).pruned == 2);
   CHECK(m.count() == 2);
+}
+
+TEST_CASE("a candidate big on screen is split however small in the world (drivestudio)",
+          "[densify]") {
+  // Four tiny candidates (clones by their world size); 2 and 3 cover 10% and 30% of the image.
+  GaussianModel m = make_model(4, 20);
+  for (size_t i = 0; i < 4; ++i) set_grad(m, i, 0.01f);
+  m.max_screen_size()[2] = 0.1f;
+  m.max_screen_size()[3] = 0.3f;
+  std::mt19937_64 rng(1);
+  DensifySettings s;
+  s.scene_extent = 1.0;
+  SECTION("off: all cloned") {
+    const DensifyResult r = densify_and_prune(m, s, rng);
+    CHECK(r.cloned == 4);
+    CHECK(r.split == 0);
+  }
+  SECTION("at 0.05 of the image side: the two big ones split") {
+    s.split_screen_size = 0.05f;
+    const DensifyResult r = densify_and_prune(m, s, rng);
+    CHECK(r.cloned == 2);
+    CHECK(r.split == 2);
+    CHECK(m.count() == 4 + 2 + 2);  // two clones; each split adds two and removes its source
+    // The split children are 1.6× smaller than their source.
+    const float* ls = m.params(GaussianParam::log_scales);
+    size_t smaller = 0;
+    for (size_t i = 0; i < m.count(); ++i)
+      smaller += std::abs(ls[3 * i] - (-5.0 - std::log(1.6))) < 1e-4 ? 1 : 0;
+    CHECK(smaller == 4);
+  }
+}
+
+TEST_CASE("screen sizes are accumulated as fractions of the larger image side", "[densify]") {
+  GaussianModel m = make_model(3, 3);
+  const std::vector<float> grad2d(6, 0.f);
+  const std::vector<int32_t> radii = {8, 0, 40};
+  Camera cam;
+  cam.width = 160;
+  cam.height = 96;
+  accumulate_densify_stats(m, grad2d.data(), radii.data(), cam);
+  CHECK(m.max_screen_size()[0] == Approx(8.0 / 160));
+  CHECK(m.max_screen_size()[1] == 0.0f);  // not visible
+  CHECK(m.max_screen_size()[2] == Approx(40.0 / 160));
+  // The same Gaussian at half the resolution (the ½ schedule): the same fraction, the max kept.
+  cam.width = 80;
+  cam.height = 48;
+  const std::vector<int32_t> half = {4, 0, 10};
+  accumulate_densify_stats(m, grad2d.data(), half.data(), cam);
+  CHECK(m.max_screen_size()[0] == Approx(8.0 / 160));
+  CHECK(m.max_screen_size()[2] == Approx(40.0 / 160));
+  CHECK(m.grad_count()[1] == 0.0f);
+  CHECK(m.grad_count()[2] == 2.0f);
 }

@@ -123,7 +123,7 @@ TEST_CASE("tags: prune_where removes by tag, keeps rows and statistics aligned",
         for (size_t i = 0; i < 12; ++i) {
           a.grad_count[i] = float(i + 1);
           a.absgrad_accum[i] = 0.5f * float(i + 1);
-          a.max_radius[i] = 2.f * float(i + 1);
+          a.max_screen_size[i] = 2.f * float(i + 1);
         }
       },
       true);
@@ -139,7 +139,7 @@ TEST_CASE("tags: prune_where removes by tag, keeps rows and statistics aligned",
     INFO("row " << i << ", Gaussian " << id);
     CHECK(m.grad_count()[i] == id);
     CHECK(m.absgrad_accum()[i] == 0.5f * id);
-    CHECK(m.max_radius()[i] == 2.f * id);
+    CHECK(m.max_screen_size()[i] == 2.f * id);
   }
 
   SECTION("never below min_keep") {

@@ -20,14 +20,7 @@ constexpr size_t kCountA = 30, kCountB = 20;
 
 GaussianCloud concat(const GaussianCloud& a, const GaussianCloud& b) {
   GaussianCloud c = a;
-  auto append = [](std::vector<float>& dst, const std::vector<float>& src) {
-    dst.insert(dst.end(), src.begin(), src.end());
-  };
-  append(c.means, b.means);
-  append(c.log_scales, b.log_scales);
-  append(c.quats, b.quats);
-  append(c.opacity_logits, b.opacity_logits);
-  append(c.sh, b.sh);
+  c.append(b);
   return c;
 }
 
@@ -199,4 +192,27 @@ TEST_CASE("render set: one node is rendered from its own arrays", "[scene][rende
   RasterGradients g = rasterize_backward(Device::cpu(), two.assemble(s.frame), s.camera, settings(),
                                          f, nullptr, nullptr, nullptr);
   CHECK(two.slice(1, g, f).v_quats == g.v_quats.data() + 7 * 4);
+}
+
+TEST_CASE("render set: a render-only node (gsrender's) renders the same with parameters only",
+          "[scene][render_set]") {
+  TwoNodesAndUnion s;
+  NodeSetup frozen_setup = node_setup(s.cfg, s.config_u, 70, kSh);
+  frozen_setup.trainable = false;
+  std::unique_ptr<SceneNode> frozen = make_scene_node(frozen_setup);
+  frozen->model().load_cloud(s.u->model().to_cloud());
+  // Parameters only: no Adam moments (2 × the parameters), statistics or gradient buffers.
+  const size_t row = 3 + 3 + 4 + 1 + 3 * 4;  // SH degree 1: 4 coefficients × 3
+  CHECK(frozen->model().allocated_bytes() == 70 * row * sizeof(float));
+  CHECK(s.u->model().allocated_bytes() > 3 * frozen->model().allocated_bytes());
+  RenderSet a(Device::cpu(), {s.u.get()}), b(Device::cpu(), {frozen.get()});
+  const std::vector<float> x = render_frame(a, s.frame, settings()).rgb.to_host();
+  const std::vector<float> y = render_frame(b, s.frame, settings()).rgb.to_host();
+  CHECK(x == y);
+  frozen->model().with_host_arrays(
+      [](ModelHostArrays& h) {
+        CHECK(h.adam_m[0] == nullptr);
+        CHECK(h.grad_count == nullptr);
+      },
+      false);
 }

@@ -175,12 +175,13 @@ TEST_CASE("humans: skinned and deformable humans beat the background on the huma
           "[street][humans][train]") {
   TempDir dir("humans_train");
   const std::string scene = make_street(dir);
-  constexpr int kSteps = 1000;
+  constexpr int kSteps = 800;
   TrainerOptions quiet;
   quiet.progress = 0;
-  // The background capped at 30k Gaussians in all three runs (it fills 60k otherwise): the
-  // comparison is about the humans, and the runs take half the time.
-  const std::vector<std::string> cap = {"nodes.background.max_gaussians=30000"};
+  // The background capped at 15k Gaussians in all three runs (it fills 60k otherwise): the
+  // comparison is about the humans, and each run takes under half a minute on two cores.
+  const std::vector<std::string> cap = {"nodes.background.max_gaussians=15000",
+                                        "nodes.background.init_points=20000"};
   run_training(humans_config(scene, dir / "skeleton", "skeleton", kSteps, cap), quiet);
   run_training(humans_config(scene, dir / "deformable", "deformable", kSteps, cap), quiet);
   run_training(humans_config(scene, dir / "background", "", kSteps, cap), quiet);
@@ -192,14 +193,14 @@ TEST_CASE("humans: skinned and deformable humans beat the background on the huma
   INFO("background: " << b.dump());
   REQUIRE(b["test"].contains("human_psnr"));
   CHECK(b["test"]["human_pixels"].get<size_t>() > 50);
-  // At this size (~40 human pixels a test view, 1000 steps of which 500 at ¼ and ½ resolution)
-  // measured: background 19.27, skeleton 22.21 (+2.9), deformable 19.98 dB (+0.7; the shared
+  // At this size (~40 human pixels a test view, 800 steps of which 500 at ¼ and ½ resolution)
+  // measured: background 18.49, skeleton 21.86 (+3.4), deformable 19.54 dB (+1.0; the shared
   // MLP switches on at 200 and its instances start from ~25 LiDAR points each). The issue's
   // ≥ 3 dB is measured on the embedded scene (2000 steps, 240×160; docs/benchmarks.md: +6.4 and
   // +5.7 dB).
   const double base = b["test"]["human_psnr"].get<double>();
-  CHECK(s["test"]["human_psnr"].get<double>() >= base + 1.5);
-  CHECK(d["test"]["human_psnr"].get<double>() >= base + 0.35);
+  CHECK(s["test"]["human_psnr"].get<double>() >= base + 2.0);
+  CHECK(d["test"]["human_psnr"].get<double>() >= base + 0.5);
   for (const nlohmann::json* m : {&s, &d}) {
     REQUIRE((*m)["nodes"].size() == 2);
     for (const auto& n : (*m)["nodes"]) CHECK(n["gaussians"].get<size_t>() > 0);
