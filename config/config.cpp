@@ -77,6 +77,9 @@ void visit(V& v, TrainConfig& t) {
   v.field("lr_sh_rest", t.lr_sh_rest, kLearningRate);
   v.field("divergence_factor", t.divergence_factor, RealRange{1.0, 1e6, true});
   v.field("divergence_steps", t.divergence_steps, IntRange{1, kMaxSteps});
+  v.field("sharp_shape_weight", t.sharp_shape_weight, RealRange{0.0, 1000.0});
+  v.field("sharp_shape_ratio", t.sharp_shape_ratio, RealRange{1.0, 1e6});
+  v.field("sharp_shape_every", t.sharp_shape_every, IntRange{1, kMaxSteps});
 }
 
 template <class V>

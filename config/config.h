@@ -85,6 +85,11 @@ struct TrainConfig {
   // An opacity reset lifts the loss for a few hundred steps at most; this waits far longer.
   double divergence_factor = 3.0;
   int divergence_steps = 1000;
+  // drivestudio's sharp-shape regulariser on every Gaussian node (scene/sharp_shape.h): weight
+  // × the mean of max(largest / smallest scale, ratio) − ratio, every `every` steps. 0: off.
+  double sharp_shape_weight = 0.0;
+  double sharp_shape_ratio = 10.0;
+  int sharp_shape_every = 10;
 };
 
 struct DensifyConfig {

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/device.h"
+
 namespace gs::test {
 
 // CTest marks a test as skipped when its output holds this line (SKIP_REGULAR_EXPRESSION in
@@ -98,3 +100,16 @@ inline CommandResult run_command(const TempDir& dir, const std::string& command)
     ::gs::test::print_skip_marker(gs_skip_text.str());          \
     WARN("skipped: " << gs_skip_text.str());                    \
   } while (0)
+
+namespace gs::test {
+
+// Whether a CUDA device is usable; without one the calling [cuda] test is marked skipped (it
+// then returns): `if (!have_gpu()) return;`.
+inline bool have_gpu() {
+  std::string why;
+  if (cuda_available(&why)) return true;
+  GS_SKIP("no CUDA device (" << why << ")");
+  return false;
+}
+
+}  // namespace gs::test

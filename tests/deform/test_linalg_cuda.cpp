@@ -25,12 +25,7 @@ using namespace gs;
 
 namespace {
 
-bool have_gpu() {
-  std::string why;
-  if (cuda_available(&why)) return true;
-  GS_SKIP("no CUDA device (" << why << ")");
-  return false;
-}
+using gs::test::have_gpu;
 
 template <class T>
 std::vector<T> random_vector(size_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {

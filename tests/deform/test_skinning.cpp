@@ -288,12 +288,7 @@ TEST_CASE("kNN smoothness: the gradient matches finite differences of the loss",
 }
 
 namespace {
-bool have_gpu() {
-  std::string why;
-  if (cuda_available(&why)) return true;
-  GS_SKIP("no CUDA device (" << why << ")");
-  return false;
-}
+using gs::test::have_gpu;
 template <class T>
 Buffer<T> up(const Device& d, const std::vector<T>& v) {
   return Buffer<T>::from_host(d, v, MemCategory::other);

@@ -21,12 +21,7 @@ using namespace gs::test;
 
 namespace {
 
-bool have_gpu() {
-  std::string why;
-  if (cuda_available(&why)) return true;
-  GS_SKIP("no CUDA device (" << why << ")");
-  return false;
-}
+using gs::test::have_gpu;
 
 // Uploads a host scene to the GPU and keeps the buffers alive.
 struct DeviceScene {

@@ -243,12 +243,7 @@ TEST_CASE("exposure regulariser: weight * L1 and its subgradient", "[exposure]")
 
 namespace {
 
-bool have_gpu() {
-  std::string why;
-  if (cuda_available(&why)) return true;
-  GS_SKIP("no CUDA device (" << why << ")");
-  return false;
-}
+using gs::test::have_gpu;
 
 double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());

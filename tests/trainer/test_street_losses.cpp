@@ -147,12 +147,7 @@ TEST_CASE("LiDAR depth image: nearest point per pixel, camera z, off-image point
 
 namespace {
 
-bool have_gpu() {
-  std::string why;
-  if (cuda_available(&why)) return true;
-  GS_SKIP("no CUDA device (" << why << ")");
-  return false;
-}
+using gs::test::have_gpu;
 
 double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
