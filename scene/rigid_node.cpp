@@ -19,6 +19,10 @@ constexpr double kLrRotation = 1e-5, kLrRotationFinal = 5e-6;
 constexpr double kLrTranslation = 5e-4, kLrTranslationFinal = 1e-4;
 // A Gaussian whose local mean passes its box's half size × this is culled.
 constexpr float kBoxCullMargin = 1.1f;
+// drivestudio's temporal smoothness of the instance translations (RigidNodes and DeformableNodes
+// reg.temporal_smooth_reg.trans): weight 0.01, neighbours drawn from 1 … 5 frames away.
+constexpr double kTemporalWeight = 0.01;
+constexpr int kTemporalRange = 5;
 
 const RigidInstances& checked(const RigidInstances* r, const std::string& node) {
   if (r == nullptr || r->count() == 0)
@@ -150,6 +154,37 @@ void RigidNode::transform_backward(const FrameContext& frame, const NodeGradient
                            local_.quats, poses, g.v_means, g.v_quats, v_means_local_.data(),
                            v_quats_local_.data(), v_pose_quats_.data(), v_pose_trans_.data());
   local_backward(frame, v_means_local_.data(), v_quats_local_.data());
+  add_temporal_smoothness(frame);
+}
+
+void RigidNode::add_temporal_smoothness(const FrameContext& frame) {
+  // For the rendered frame f and d drawn from 1 … kTemporalRange (per step, from the seed, so
+  // a resumed run draws the same), over the instances present in f − d, f and f + d:
+  //   L = w · mean over (instance, axis) of |t[f+d] + t[f−d] − 2 t[f]|
+  // with the neighbours detached (as drivestudio): ∂L/∂t[f] = −2w · sign(·) / (3 · valid).
+  const int f = frame.frame, F = instances_.frames;
+  std::mt19937_64 rng(cfg_.train.seed * 1000003ull + uint64_t(frame.step));
+  const int d = std::uniform_int_distribution<int>(1, kTemporalRange)(rng);
+  if (f < d || f + d >= F) return;
+  const size_t K = instances_.count();
+  std::vector<size_t> valid;
+  for (size_t k = 0; k < K; ++k)
+    if (instances_.present[size_t(f - d) * K + k] && instances_.present[size_t(f) * K + k] &&
+        instances_.present[size_t(f + d) * K + k])
+      valid.push_back(k);
+  if (valid.empty()) return;
+  const Device& dev = model_.device();
+  const std::vector<float> before = host_rows(dev, pose_trans_.data() + row(f - d) * 3, K * 3),
+                           own = host_rows(dev, pose_trans_.data() + row(f) * 3, K * 3),
+                           after = host_rows(dev, pose_trans_.data() + row(f + d) * 3, K * 3);
+  std::vector<float> grad = host_rows(dev, v_pose_trans_.data(), K * 3);
+  const double scale = 2 * kTemporalWeight / (3.0 * double(valid.size()));
+  for (size_t k : valid)
+    for (size_t a = 0; a < 3; ++a) {
+      const double r = double(after[3 * k + a]) + double(before[3 * k + a]) - 2.0 * own[3 * k + a];
+      grad[3 * k + a] -= float(scale * double((r > 0) - (r < 0)));
+    }
+  copy_bytes(dev, v_pose_trans_.data(), Device::cpu(), grad.data(), grad.size() * sizeof(float));
 }
 
 void RigidNode::optimizer_step(int step, const NodeGradients& g) {

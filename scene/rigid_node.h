@@ -67,6 +67,8 @@ class RigidNode : public GaussianNode {
  private:
   // Fills the pose row of an untrained frame from its trained neighbours (slerp).
   void interpolate_untrained_frame(int frame);
+  // drivestudio's temporal smoothness of the translations, added to the frame's pose gradient.
+  void add_temporal_smoothness(const FrameContext& frame);
   size_t row(int frame) const { return size_t(frame) * instances_.count(); }
 
   RigidInstances instances_;

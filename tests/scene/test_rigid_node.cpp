@@ -305,6 +305,53 @@ TEST_CASE("rigid node: an optimizer step moves the poses of the rendered frame o
   CHECK(means[0] != s.local.means[0]);
 }
 
+TEST_CASE("rigid node: the temporal smoothness pulls a translation to its neighbours' midpoint",
+          "[scene][rigid]") {
+  // The translations are linear in the frame (no pull) but for vehicle 0 in frame 0, raised by
+  // 1 m in z. Frame 1 with neighbours 1 frame away (frames 0, 1, 2; vehicle 1 is absent from
+  // frame 0, so only vehicle 0 counts): t0 + t2 − 2 t1 = +1 in z, so with no image gradient the
+  // first Adam step moves t1.z up by the translation rate 5e-4 and nothing else. With
+  // neighbours 2 frames away there is no frame −1: no pull at all.
+  for (int want_d : {1, 2}) {
+    RigidFixture s;
+    Buffer<float>* trans = nullptr;
+    for (const NodeTensor& t : s.owner->checkpoint_tensors())
+      if (t.name.find("pose_trans") != std::string::npos) trans = t.buffer;
+    REQUIRE(trans != nullptr);
+    trans->data()[0 * 3 * kInstances + 2] += 1.f;  // frame 0, vehicle 0, z
+    // The node draws the neighbour distance per step from (seed 0, step): find a step that
+    // draws want_d (the same draw as RigidNode::add_temporal_smoothness).
+    int step = 1;
+    for (;; ++step) {
+      std::mt19937_64 rng{uint64_t(step)};
+      if (std::uniform_int_distribution<int>(1, 5)(rng) == want_d) break;
+    }
+    s.place(2);  // frame 2 (untrained, a wrong box) takes the slerp of frames 1 and 3
+    const Pose was = pose_of(*s.node, 1, 0), other = pose_of(*s.node, 1, 1);
+    FrameContext frame = s.frame(1);
+    frame.step = step;
+    s.place(1);
+    const size_t n = s.owner->count();
+    std::vector<float> zeros3(n * 3, 0.f), zeros4(n * 4, 0.f), zeros1(n, 0.f);
+    NodeGradients g;
+    g.v_means = zeros3.data();
+    std::vector<float> v_scales(n * 3, 0.f), v_colors(n * 3, 0.f);
+    g.v_log_scales = v_scales.data();
+    g.v_quats = zeros4.data();
+    g.v_opacity_logits = zeros1.data();
+    g.v_colors = v_colors.data();
+    s.owner->backward(frame, g);
+    s.owner->optimizer_step(step, g);
+    const Pose now = pose_of(*s.node, 1, 0);
+    INFO("neighbours " << want_d << " frames away (step " << step << ")");
+    CHECK(now.t[0] == was.t[0]);
+    CHECK(now.t[1] == was.t[1]);
+    if (want_d == 1) CHECK(now.t[2] - was.t[2] == Approx(5e-4).margin(2e-6));
+    else CHECK(now.t[2] == was.t[2]);
+    CHECK(pose_of(*s.node, 1, 1) == other);  // absent from frame 0: not in the term
+  }
+}
+
 TEST_CASE("rigid node: refined poses and their Adam state survive a checkpoint",
           "[scene][rigid][checkpoint]") {
   TempDir dir("rigid_ckpt");
