@@ -94,6 +94,7 @@ void visit(V& v, DensifyConfig& d) {
   v.field("prune_screen_fraction", d.prune_screen_fraction, RealRange{0.0, 1.0});
   v.field("split_screen_fraction", d.split_screen_fraction, RealRange{0.0, 1.0});
   v.field("screen_size_stop", d.screen_size_stop, IntRange{0, kMaxSteps});
+  v.field("pause_after_reset", d.pause_after_reset);
   v.field("prune_floor", d.prune_floor, RealRange{0.0, 1.0});
 }
 

@@ -112,6 +112,10 @@ struct DensifyConfig {
   // Both screen-size rules stop at this step (drivestudio's stop_screen_size_at: 4000 for the
   // background); 0: they hold for the whole densification window. Per node: screen_size_stop.
   int screen_size_stop = 0;
+  // After each periodic opacity reset, no densify or prune until every training view was seen
+  // once (max(training views, every) steps), their statistics dropped: drivestudio's
+  // (and nerfstudio's) refinement rule. false: densify right through, as graphdeco does.
+  bool pause_after_reset = false;
   // Pruning never takes a node below this fraction of its peak count in the run (the
   // highest-opacity of the doomed are spared, and the event is logged). 0: no floor: a node
   // may then empty, which fails the run (exit 4) naming the step.

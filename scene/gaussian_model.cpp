@@ -203,6 +203,13 @@ GaussianCloud GaussianModel::to_cloud() const {
   return c;
 }
 
+void GaussianModel::clear_statistics() {
+  if (!trainable_) return;
+  absgrad_accum_.zero();
+  grad_count_.zero();
+  max_screen_size_.zero();
+}
+
 size_t GaussianModel::allocated_bytes() const {
   size_t b = absgrad_accum_.bytes() + grad_count_.bytes() + max_screen_size_.bytes() + tags_.bytes();
   for (int g = 0; g < kNumGaussianParams; ++g) b += params_[g].bytes() + m_[g].bytes() + v_[g].bytes();

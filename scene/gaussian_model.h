@@ -79,6 +79,9 @@ class GaussianModel {
   std::vector<int32_t> tags_to_host() const;
   GaussianCloud to_cloud() const;
 
+  // Zeroes the densification statistics (views, gradients, screen sizes) of every row.
+  void clear_statistics();
+
   // Bytes held for the whole capacity (params + Adam moments + densification statistics).
   size_t allocated_bytes() const;
 

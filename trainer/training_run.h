@@ -94,6 +94,10 @@ class TrainingRun {
                                                          : cfg_.densify.screen_size_stop;
     return stop == 0 || step < stop;
   }
+  // Whether the opacities are reset at `step` (periodic, or at the densify start on white).
+  bool opacity_reset_at(int step) const;
+  // Whether `step` falls in the pause after a reset (densify.pause_after_reset).
+  bool paused_after_reset(int step) const;
   // The pruning floor of node i: a fraction of its peak count.
   size_t prune_floor(size_t i) const;
   void log_step(int step);

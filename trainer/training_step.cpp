@@ -227,19 +227,39 @@ void TrainingRun::maybe_densify(int step) {
   const DensifyConfig& d = cfg_.densify;
   const int last = cfg_.train.iterations;
   // Nothing is densified at the very last step: the new Gaussians would never be trained.
-  if (step > d.start && d.every > 0 && step % d.every == 0 && step < last)
-    for (size_t i = 0; i < nodes_.size(); ++i)
-      if (step < densify_stop(i)) densify_node(i, step);
+  if (step > d.start && d.every > 0 && step % d.every == 0 && step < last) {
+    const bool paused = paused_after_reset(step);
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (step >= densify_stop(i)) continue;
+      if (paused) nodes_[i]->model().clear_statistics();
+      else densify_node(i, step);
+    }
+  }
   // An opacity reset needs steps to recover from (graphdeco's 3k-step run would otherwise end
   // right after one, all opacities at 0.01): skip it with less than a third of an interval left.
-  const bool periodic = d.opacity_reset_every > 0 && step % d.opacity_reset_every == 0;
-  const bool at_start = cfg_.data.background == "white" && step == d.start && d.start > 0;
-  if ((periodic || at_start) && step < d.stop && step + d.opacity_reset_every / 3 <= last) {
+  if (opacity_reset_at(step)) {
     for (auto& n : nodes_) n->reset_opacity();
     events_.push_back("opacity reset at step " + std::to_string(step));
   }
   for (size_t i = 0; i < nodes_.size(); ++i)
     budget_->node(i).peak_count = std::max(budget_->node(i).peak_count, nodes_[i]->count());
+}
+
+bool TrainingRun::opacity_reset_at(int step) const {
+  const DensifyConfig& d = cfg_.densify;
+  const int last = cfg_.train.iterations;
+  const bool periodic = d.opacity_reset_every > 0 && step > 0 && step % d.opacity_reset_every == 0;
+  const bool at_start = cfg_.data.background == "white" && step == d.start && d.start > 0;
+  return (periodic || at_start) && step < d.stop && step + d.opacity_reset_every / 3 <= last;
+}
+
+bool TrainingRun::paused_after_reset(int step) const {
+  const DensifyConfig& d = cfg_.densify;
+  if (!d.pause_after_reset || d.opacity_reset_every <= 0) return false;
+  const int pause = std::max(int(data_.train.size()), d.every);
+  const int reset = step - step % d.opacity_reset_every;  // the last periodic reset (this step's
+                                                          // comes after its densify)
+  return reset > 0 && step > reset && step - reset <= pause && opacity_reset_at(reset);
 }
 
 void TrainingRun::check_health(int step) {

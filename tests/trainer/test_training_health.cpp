@@ -247,3 +247,36 @@ TEST_CASE("a diverging run fails, naming the step, and keeps the last good check
   const TrainSummary s = run_training(static_config(scene, dir / "run", 1500, base), again);
   CHECK(s.iterations_done == 101);
 }
+
+TEST_CASE("densify.pause_after_reset: no densify until every view was seen after a reset",
+          "[train][health]") {
+  TempDir dir("health");
+  const std::string scene = make_scene(dir, "static");
+  auto densify_steps = [&](const std::string& out) {
+    std::vector<int> steps;
+    for (const nlohmann::json& e : read_jsonl(out + "/memory.jsonl"))
+      for (const auto& ev : e["events"]) {
+        const std::string s = ev.get<std::string>();
+        if (s.rfind("densify at step ", 0) == 0) steps.push_back(std::stoi(s.substr(16)));
+      }
+    return steps;
+  };
+  auto has = [](const std::vector<int>& v, int s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  // 24 training views and densify every 50 steps: a pause of max(24, 50) = 50 steps after the
+  // resets at 200 and 400, so the densify steps 250 and 450 are skipped.
+  run_training(static_config(scene, dir / "paused", 500, {"densify.pause_after_reset=true"}),
+               quiet());
+  run_training(static_config(scene, dir / "through", 500), quiet());
+  const std::vector<int> paused = densify_steps(dir / "paused"),
+                         through = densify_steps(dir / "through");
+  INFO("densify steps with the pause: " << paused.size() << ", without: " << through.size());
+  CHECK(has(through, 250));
+  CHECK(has(through, 450));
+  CHECK_FALSE(has(paused, 250));
+  CHECK_FALSE(has(paused, 450));
+  for (int s : {150, 200, 300, 350, 400})
+    CHECK(has(paused, s));
+  CHECK(events_containing(dir / "paused", "opacity reset") == 2);
+}
