@@ -8,6 +8,7 @@
 #include "core/logging.h"
 #include "core/raw_memory.h"
 #include "optim/adam.h"
+#include "scene/box_bound.h"
 #include "scene/deformable_node.h"
 
 namespace gs {
@@ -22,6 +23,10 @@ constexpr double kMlpLrDecay = 0.1;
 // The position rate's scale: drivestudio's xyz scale_factor 2 for this node, in place of the
 // scene radius that scales the background's and the rigid node's.
 constexpr double kPositionLrScale = 2.0;
+// drivestudio's out-of-bound loss of its deformable nodes (reg.out_of_bound_loss): weight 1,
+// until step 30000.
+constexpr double kOutOfBoundWeight = 1.0;
+constexpr int kOutOfBoundUntil = 30000;
 // A seed offset so the embeddings do not repeat the MLP's first draws (both from train.seed).
 constexpr uint64_t kEmbeddingSeedSalt = 0x9e3779b97f4a7c15ull;
 
@@ -42,10 +47,14 @@ DeformableInstanceNode::DeformableInstanceNode(const NodeSetup& s)
   const size_t K = ri.count();
   // x / (h/2) on every axis: the box height sets the scale (drivestudio), so the network sees
   // the instance undistorted; a degenerate height leaves the mean unscaled.
-  std::vector<float> inv(K * 3);
+  std::vector<float> inv(K * 3), inv_side(K * 3);
   for (size_t k = 0; k < K; ++k) {
     const float h = ri.box_size[k][2];
-    for (size_t j = 0; j < 3; ++j) inv[3 * k + j] = h > 0 ? 2.f / h : 1.f;
+    for (size_t j = 0; j < 3; ++j) {
+      inv[3 * k + j] = h > 0 ? 2.f / h : 1.f;
+      const float b = ri.box_size[k][j];
+      inv_side[3 * k + j] = b > 0 ? 1.f / b : 0.f;  // 0: a flat box side is never left
+    }
   }
   // U(0, 1) as torch.rand; the [0, 1) draw from mt19937_64's top 53 bits (fixed by the standard,
   // unlike uniform_real_distribution), so every platform starts from the same embeddings.
@@ -54,6 +63,7 @@ DeformableInstanceNode::DeformableInstanceNode(const NodeSetup& s)
   for (float& v : e) v = float(double(gen() >> 11) * (1.0 / 9007199254740992.0));
   const Device& dev = s.device;
   inv_box_size_ = Buffer<float>::from_host(dev, inv, MemCategory::mlp);
+  inv_box_side_ = Buffer<float>::from_host(dev, inv_side, MemCategory::params);
   embeddings_ = Buffer<float>::from_host(dev, e, MemCategory::mlp);
   embeddings_m_ = Buffer<float>::zeros(dev, e.size(), MemCategory::mlp);
   embeddings_v_ = Buffer<float>::zeros(dev, e.size(), MemCategory::mlp);
@@ -90,13 +100,21 @@ RigidNode::LocalGaussians DeformableInstanceNode::local_gaussians(const FrameCon
 
 void DeformableInstanceNode::local_backward(const FrameContext& frame, float* v_means_local,
                                             float* v_quats_local) {
+  const size_t n = model_.count();
+  // The out-of-bound loss on the local means the pose moved: the deformed ones once the field
+  // is on (its gradient then reaches the MLP and the embeddings), the stored ones before.
+  if (frame.step < kOutOfBoundUntil) {
+    const float* local = deforming(frame.step) ? field_.deformed_means()
+                                               : model_.params(GaussianParam::means);
+    add_out_of_bound_gradient(model_.device(), n, local, model_.tags(), inv_box_side_.data(),
+                              kOutOfBoundWeight, v_means_local);
+  }
   if (!deforming(frame.step)) return;
   // ∂L/∂(deformed local Gaussians) → the MLP's weights, the embeddings and, through
   // q/|q| + δq, the stored quaternions (in place). The scales pass through (no δs).
   field_.mlp().zero_grad();
   v_embeddings_.zero();
   const FieldInstances<float> inst = field_instances(true);
-  const size_t n = model_.count();
   field_.backward(model_.params(GaussianParam::means), model_.params(GaussianParam::log_scales),
                   model_.params(GaussianParam::quats), n, frame.time, v_means_local, nullptr,
                   v_quats_local, &inst);
@@ -150,6 +168,7 @@ void DeformableInstanceNode::optimizer_step(int step, const NodeGradients& g) {
 
 size_t DeformableInstanceNode::allocated_bytes() const {
   return RigidNode::allocated_bytes() + field_.bytes() + inv_box_size_.bytes() +
+         inv_box_side_.bytes() +
          embeddings_.bytes() + embeddings_m_.bytes() + embeddings_v_.bytes() +
          v_embeddings_.bytes();
 }

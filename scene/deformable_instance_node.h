@@ -63,6 +63,7 @@ class DeformableInstanceNode : public RigidNode {
   // Per instance: the encoding's scale of the local mean (3 each), the embeddings with their
   // Adam moments and the gradient of the current step.
   Buffer<float> inv_box_size_, embeddings_, embeddings_m_, embeddings_v_, v_embeddings_;
+  Buffer<float> inv_box_side_;  // K × 3: 1 / box side per axis (the out-of-bound loss)
 };
 
 }  // namespace gs
