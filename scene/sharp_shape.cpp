@@ -26,6 +26,32 @@ void add_sharp_shape_gradient(const Device& device, size_t n, const float* log_s
                sharp_shape_impl::SharpShapeKernel{log_scales, float(limit), scale, grads});
 }
 
+void add_max_scale_square_gradient(const Device& device, size_t n, const float* log_scales,
+                                   double weight, float* grads) {
+  if (n == 0 || weight == 0) return;
+  const float scale = float(weight / double(n));
+  if (device.is_cuda()) {
+#ifdef GSTRAIN_WITH_CUDA
+    add_max_scale_square_gradient_cuda(device, n, log_scales, scale, grads);
+    return;
+#else
+    throw Error("scale regulariser on " + device.name() + ": gstrain was built without CUDA");
+#endif
+  }
+  parallel_for(device, n, sharp_shape_impl::MaxScaleSquareKernel{log_scales, scale, grads});
+}
+
+double max_scale_square_loss(const std::vector<float>& log_scales, double weight) {
+  const size_t n = log_scales.size() / 3;
+  if (n == 0) return 0;
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float* ls = &log_scales[3 * i];
+    sum += std::exp(2.0 * double(*std::max_element(ls, ls + 3)));
+  }
+  return weight * sum / double(n);
+}
+
 double sharp_shape_loss(const std::vector<float>& log_scales, double limit, double weight) {
   const size_t n = log_scales.size() / 3;
   if (n == 0) return 0;

@@ -19,7 +19,15 @@ void add_sharp_shape_gradient(const Device& device, size_t n, const float* log_s
 // The loss on the host (double), for tests and logs.
 double sharp_shape_loss(const std::vector<float>& log_scales, double limit, double weight);
 
+// drivestudio's max_s_square_reg of its SMPL nodes (weight 0.05 in OmniRe): L = w / N · Σ_i
+// max(s_i)², against large Gaussians on the body. Adds ∂L/∂log_scales to `grads`.
+void add_max_scale_square_gradient(const Device& device, size_t n, const float* log_scales,
+                                   double weight, float* grads);
+double max_scale_square_loss(const std::vector<float>& log_scales, double weight);
+
 #ifdef GSTRAIN_WITH_CUDA
+void add_max_scale_square_gradient_cuda(const Device& device, size_t n, const float* log_scales,
+                                        float scale, float* grads);
 void add_sharp_shape_gradient_cuda(const Device& device, size_t n, const float* log_scales,
                                    float limit, float scale, float* grads);
 #endif

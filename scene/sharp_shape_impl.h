@@ -30,4 +30,19 @@ struct SharpShapeKernel {
   }
 };
 
+// ∂(c · max(s)²)/∂ls_max = 2c · max(s)² (s = exp(ls); the first axis wins a tie).
+struct MaxScaleSquareKernel {
+  const float* log_scales;
+  float scale;  // weight / N
+  float* grads;
+
+  GS_HD void operator()(size_t i) const {
+    const float* ls = log_scales + 3 * i;
+    int hi = 0;
+    for (int a = 1; a < 3; ++a)
+      if (ls[a] > ls[hi]) hi = a;
+    grads[3 * i + size_t(hi)] += 2.f * scale * expf(2.f * ls[hi]);
+  }
+};
+
 }  // namespace gs::sharp_shape_impl

@@ -14,6 +14,7 @@
 #include "rasterizer/sh.h"
 #include "scene/init_gaussians.h"
 #include "scene/knn_smoothness.h"
+#include "scene/sharp_shape.h"
 
 namespace gs {
 
@@ -32,6 +33,7 @@ constexpr double kLrSkinWeights = 1e-4, kLrSkinWeightsFinal = 1e-5;
 constexpr int kSkinWeightsFrom = 10000;
 constexpr float kInitialOpacity = 0.99f;
 constexpr double kSmoothnessWeight = 1e-3;  // each attribute (OmniRe's knn_reg)
+constexpr double kMaxScaleSquareWeight = 0.05;  // OmniRe's max_s_square_reg of SMPLNodes
 constexpr double kTemporalWeight = 0.01;    // translation smoothness between consecutive frames
 constexpr int kSmoothnessNeighbours = 3;    // drivestudio's knn_neighbors
 
@@ -222,6 +224,9 @@ void SkeletonNode::transform_backward(const FrameContext& frame, const NodeGradi
   }
   add_temporal_gradients(frame.frame);
   add_smoothness_gradients(g);
+  add_max_scale_square_gradient(model_.device(), model_.count(),
+                                model_.params(GaussianParam::log_scales), kMaxScaleSquareWeight,
+                                g.v_log_scales);
 }
 
 void SkeletonNode::add_temporal_gradients(int f) {

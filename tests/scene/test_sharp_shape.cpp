@@ -78,3 +78,39 @@ TEST_CASE("CUDA sharp-shape gradient matches the CPU: 200k Gaussians", "[sharp_s
   // One expf and two float adds per entry: the backends may differ by a few ulps.
   CHECK(worst < 1e-5);
 }
+
+TEST_CASE("max scale square: the largest scale of each Gaussian is pulled in, as FD says",
+          "[sharp_shape]") {
+  // Closed form: scales (2, 1, 0.5) → max² = 4; (1, 3, 1) → 9.
+  const std::vector<float> ls = {float(std::log(2.0)), 0.f, float(std::log(0.5)),
+                                 0.f, float(std::log(3.0)), 0.f};
+  CHECK(max_scale_square_loss(ls, 0.05) == Approx(0.05 * (4 + 9) / 2));
+  std::vector<float> g(6, 0.f);
+  add_max_scale_square_gradient(Device::cpu(), 2, ls.data(), 0.05, g.data());
+  CHECK(g[0] == Approx(0.05 / 2 * 2 * 4));
+  CHECK(g[4] == Approx(0.05 / 2 * 2 * 9));
+  CHECK((g[1] == 0.f && g[2] == 0.f && g[3] == 0.f && g[5] == 0.f));
+  // Random Gaussians against central differences in double (away from ties of the max).
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-3.f, 1.f);
+  std::vector<float> r(300);
+  for (float& x : r) x = u(rng);
+  std::vector<float> gr(r.size(), 0.f);
+  add_max_scale_square_gradient(Device::cpu(), r.size() / 3, r.data(), 0.05, gr.data());
+  size_t checked = 0, wrong = 0;
+  for (size_t k = 0; k < r.size(); ++k) {
+    const float* row = &r[3 * (k / 3)];
+    const float top = std::max({row[0], row[1], row[2]});
+    const float second = row[0] + row[1] + row[2] - top - std::min({row[0], row[1], row[2]});
+    if (top - second < 0.01f) continue;
+    std::vector<float> plus = r, minus = r;
+    plus[k] += 1e-3f;
+    minus[k] -= 1e-3f;
+    const double fd = (max_scale_square_loss(plus, 0.05) - max_scale_square_loss(minus, 0.05)) /
+                      (double(plus[k]) - double(minus[k]));
+    ++checked;
+    wrong += std::abs(gr[k] - fd) <= 1e-6 + 1e-3 * std::abs(fd) ? 0 : 1;
+  }
+  CHECK(checked > 250);
+  CHECK(wrong == 0);
+}
