@@ -6,20 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
-root=$(pwd)
+# Jobs are counted before OMP_NUM_THREADS is set below: nproc honours it.
+jobs="${GSTRAIN_JOBS:-$(nproc)}"
 cd "${GSTRAIN_BUILD_DIR:-build}"
-# CTest starts the longest tests first when it knows their times (Testing/Temporary/
-# CTestCostData.txt, rewritten by every run). A fresh build folder has none, and the training
-# tests, discovered last, then start last while the other core idles: seed it with the times
-# measured on 2 cores (tests/ctest_costs.txt: name, runs, seconds; 444 s -> about 230 s).
-costs=Testing/Temporary/CTestCostData.txt
-if [ ! -f "$costs" ]; then
-  mkdir -p Testing/Temporary
-  cp "$root/tests/ctest_costs.txt" "$costs"
-fi
 # CTest runs one test per core; each test single-threaded. With OpenMP's default of one thread
 # per core in every test, the threads of concurrent tests spin at each other's barriers: the
 # training tests then took 2.5-3x as long (measured: 267 s instead of 108 s). Tests of thread-count
 # independence set their thread counts themselves.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-ctest --output-on-failure -j "${GSTRAIN_JOBS:-$(nproc)}"
+ctest --output-on-failure -j "$jobs"
