@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "core/camera.h"
@@ -74,5 +75,33 @@ inline Camera camera_at_origin() {
   c.cy = 16.f;
   return c;
 }
+
+// Host gradient rows for n placed Gaussians (zero unless set) and the NodeGradients over them.
+struct HostGradients {
+  std::vector<float> means, log_scales, quats, opacity, colors;
+  explicit HostGradients(size_t n)
+      : means(n * 3, 0.f), log_scales(n * 3, 0.f), quats(n * 4, 0.f), opacity(n, 0.f),
+        colors(n * 3, 0.f) {}
+  // The node tests' synthetic step: every mean pulled along (0.3, −0.2, 0.5), random quaternion
+  // gradients (seed 9), nothing else.
+  HostGradients& synthetic() {
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (size_t i = 0; i < opacity.size(); ++i) {
+      means[3 * i] = 0.3f, means[3 * i + 1] = -0.2f, means[3 * i + 2] = 0.5f;
+      for (size_t j = 0; j < 4; ++j) quats[4 * i + j] = u(rng);
+    }
+    return *this;
+  }
+  NodeGradients view() {
+    NodeGradients g;
+    g.v_means = means.data();
+    g.v_log_scales = log_scales.data();
+    g.v_quats = quats.data();
+    g.v_opacity_logits = opacity.data();
+    g.v_colors = colors.data();
+    return g;
+  }
+};
 
 }  // namespace gs::test

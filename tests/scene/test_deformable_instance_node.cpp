@@ -139,20 +139,8 @@ struct Fixture {
   void step(SceneNode& n, int f, int step) {
     place(n, f, step);
     const size_t count = n.count();
-    std::vector<float> v_means(count * 3), v_scales(count * 3, 0.f), v_quats(count * 4),
-        v_opacity(count, 0.f), v_colors(count * 3, 0.f);
-    std::mt19937 rng(9);
-    std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (size_t i = 0; i < count; ++i) {
-      v_means[3 * i] = 0.3f, v_means[3 * i + 1] = -0.2f, v_means[3 * i + 2] = 0.5f;
-      for (size_t j = 0; j < 4; ++j) v_quats[4 * i + j] = u(rng);
-    }
-    NodeGradients g;
-    g.v_means = v_means.data();
-    g.v_log_scales = v_scales.data();
-    g.v_quats = v_quats.data();
-    g.v_opacity_logits = v_opacity.data();
-    g.v_colors = v_colors.data();
+    HostGradients host(count);
+    const NodeGradients g = host.synthetic().view();
     n.backward(frame(f, step), g);
     n.optimizer_step(step, g);
   }
@@ -382,14 +370,8 @@ TEST_CASE("deformable instance node: the out-of-bound loss pulls a Gaussian back
   const std::vector<float> before = s.stored(GaussianParam::means, kGaussians * 3);
   s.place(*s.node, 1, 1);
   const size_t n = s.node->count();
-  std::vector<float> v_means(n * 3, 0.f), v_scales(n * 3, 0.f), v_quats(n * 4, 0.f),
-      v_opacity(n, 0.f), v_colors(n * 3, 0.f);
-  NodeGradients g;
-  g.v_means = v_means.data();
-  g.v_log_scales = v_scales.data();
-  g.v_quats = v_quats.data();
-  g.v_opacity_logits = v_opacity.data();
-  g.v_colors = v_colors.data();
+  HostGradients host(n);  // no image gradient
+  const NodeGradients g = host.view();
   s.node->backward(s.frame(1, 1), g);
   s.node->optimizer_step(1, g);
   const std::vector<float> after = s.stored(GaussianParam::means, kGaussians * 3);

@@ -191,20 +191,8 @@ void synthetic_step(RigidFixture& s, int f) {
   const FrameContext frame = s.frame(f);
   s.place(f);
   const size_t n = s.owner->count();
-  std::vector<float> v_means(n * 3), v_scales(n * 3, 0.f), v_quats(n * 4), v_opacity(n, 0.f),
-      v_colors(n * 3, 0.f);
-  std::mt19937 rng(9);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  for (size_t i = 0; i < n; ++i) {
-    v_means[3 * i] = 0.3f, v_means[3 * i + 1] = -0.2f, v_means[3 * i + 2] = 0.5f;
-    for (int j = 0; j < 4; ++j) v_quats[4 * i + size_t(j)] = u(rng);
-  }
-  NodeGradients g;
-  g.v_means = v_means.data();
-  g.v_log_scales = v_scales.data();
-  g.v_quats = v_quats.data();
-  g.v_opacity_logits = v_opacity.data();
-  g.v_colors = v_colors.data();
+  HostGradients host(n);
+  const NodeGradients g = host.synthetic().view();
   s.owner->backward(frame, g);
   s.owner->optimizer_step(1, g);
 }
@@ -332,14 +320,8 @@ TEST_CASE("rigid node: the temporal smoothness pulls a translation to its neighb
     frame.step = step;
     s.place(1);
     const size_t n = s.owner->count();
-    std::vector<float> zeros3(n * 3, 0.f), zeros4(n * 4, 0.f), zeros1(n, 0.f);
-    NodeGradients g;
-    g.v_means = zeros3.data();
-    std::vector<float> v_scales(n * 3, 0.f), v_colors(n * 3, 0.f);
-    g.v_log_scales = v_scales.data();
-    g.v_quats = zeros4.data();
-    g.v_opacity_logits = zeros1.data();
-    g.v_colors = v_colors.data();
+    HostGradients host(n);  // no image gradient
+    const NodeGradients g = host.view();
     s.owner->backward(frame, g);
     s.owner->optimizer_step(step, g);
     const Pose now = pose_of(*s.node, 1, 0);
