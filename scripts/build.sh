@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${GSTRAIN_BUILD_DIR:-build}
-JOBS=${GSTRAIN_JOBS:-$(nproc)}
+# Cores, whatever OMP_NUM_THREADS says (nproc honours it; the test script sets it to 1).
+JOBS=${GSTRAIN_JOBS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)}
 
 archs=${GSTRAIN_CUDA_ARCHS:-}
 if [ -z "$archs" ]; then

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
-# Jobs are counted before OMP_NUM_THREADS is set below: nproc honours it.
-jobs="${GSTRAIN_JOBS:-$(nproc)}"
+# One CTest job per core: nproc without OMP_NUM_THREADS, which it honours (set to 1 below; a
+# first version counted after that and ran the suite one test at a time).
+jobs="${GSTRAIN_JOBS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)}"
 cd "${GSTRAIN_BUILD_DIR:-build}"
 # CTest runs one test per core; each test single-threaded. With OpenMP's default of one thread
 # per core in every test, the threads of concurrent tests spin at each other's barriers: the
