@@ -31,18 +31,28 @@ bool inside(const std::array<float, 3>& q, const std::array<float, 3>& size, flo
   return true;
 }
 
+// World point p in camera c: its depth (camera z), and its pixel position (u, w) where z > 0.
+float to_pixel(const Camera& c, const float* p, float& u, float& w) {
+  const float* m = c.world_to_camera;
+  const float x = m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + m[3];
+  const float y = m[4] * p[0] + m[5] * p[1] + m[6] * p[2] + m[7];
+  const float z = m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11];
+  if (z > 0.f) {
+    u = c.fx * x / z + c.cx;
+    w = c.fy * y / z + c.cy;
+  }
+  return z;
+}
+
 // The colour of world point p in the first image of `frame` that sees it (false: none does).
 bool colour_of(const std::vector<View>& views, const std::vector<HostImage>& images,
                const std::vector<int>& view_frame, int frame, const float* p, float rgb[3]) {
   for (size_t v = 0; v < views.size(); ++v) {
     if (view_frame[v] != frame || v >= images.size()) continue;
     const Camera& c = views[v].camera;
-    const float* m = c.world_to_camera;
-    const float x = m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + m[3];
-    const float y = m[4] * p[0] + m[5] * p[1] + m[6] * p[2] + m[7];
-    const float z = m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11];
-    if (z < 0.2f) continue;
-    const int u = int(std::floor(c.fx * x / z + c.cx)), w = int(std::floor(c.fy * y / z + c.cy));
+    float fu = 0, fw = 0;
+    if (to_pixel(c, p, fu, fw) < 0.2f) continue;
+    const int u = int(std::floor(fu)), w = int(std::floor(fw));
     if (u < 0 || w < 0 || u >= c.width || w >= c.height) continue;
     const uint8_t* px = &images[v].rgb[(size_t(w) * c.width + u) * 3];
     for (int k = 0; k < 3; ++k) rgb[k] = float(px[k]) / 255.0f;
@@ -55,12 +65,8 @@ bool colour_of(const std::vector<View>& views, const std::vector<HostImage>& ima
 bool seen_by_a_view(const std::vector<View>& views, const float* p) {
   for (const View& v : views) {
     const Camera& c = v.camera;
-    const float* m = c.world_to_camera;
-    const float z = m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11];
-    if (!(z > 0.f)) continue;
-    const float x = m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + m[3];
-    const float y = m[4] * p[0] + m[5] * p[1] + m[6] * p[2] + m[7];
-    const float u = c.fx * x / z + c.cx, w = c.fy * y / z + c.cy;
+    float u = 0, w = 0;
+    if (!(to_pixel(c, p, u, w) > 0.f)) continue;
     if (u >= 0 && w >= 0 && u < float(c.width) && w < float(c.height)) return true;
   }
   return false;

@@ -257,9 +257,9 @@ bool TrainingRun::paused_after_reset(int step) const {
   const DensifyConfig& d = cfg_.densify;
   if (!d.pause_after_reset || d.opacity_reset_every <= 0) return false;
   const int pause = std::max(int(data_.train.size()), d.every);
-  const int reset = step - step % d.opacity_reset_every;  // the last periodic reset (this step's
-                                                          // comes after its densify)
-  return reset > 0 && step > reset && step - reset <= pause && opacity_reset_at(reset);
+  // Steps since the last periodic reset (0: this step's, which comes after its densify).
+  const int since = step % d.opacity_reset_every;
+  return since > 0 && since <= pause && step - since > 0 && opacity_reset_at(step - since);
 }
 
 void TrainingRun::check_health(int step) {

@@ -35,7 +35,8 @@ std::string make_street(const TempDir& dir, int vehicles = 0) {
   return gs::test::make_test_street(dir, vehicles);
 }
 
-// `actors`: "" (humans left to the background), "skeleton" or "deformable".
+// `actors`: "" (humans left to the background), "skeleton", "deformable" or
+// "skeleton+deformable" (the posed walkers skinned, the unposed one deformable).
 std::string humans_yaml(const std::string& actors) {
   std::string y = R"(scene: omnire
 data:
@@ -75,7 +76,7 @@ nodes:
     max_gaussians: 60000
     grad_threshold: 0.0005
 )";
-  if (actors == "skeleton")
+  if (actors.find("skeleton") != std::string::npos)
     y += R"(  smpl:
     kind: skeleton
     sh_degree: 1
@@ -85,7 +86,7 @@ nodes:
     max_gaussians: 6000
     instances: 2
 )";
-  if (actors == "deformable")
+  if (actors.find("deformable") != std::string::npos)
     y += R"(  deformable:
     kind: deformable
     sh_degree: 1
@@ -263,17 +264,7 @@ TEST_CASE("humans: a stopped run with skinned and deformable humans resumes exac
   // Both actor nodes (the unposed walker goes to the deformable node); the stop falls after the
   // shared MLP switched on (200), so the poses', weights', MLP's and embeddings' Adam states
   // all continue from the checkpoint.
-  std::string yaml = humans_yaml("skeleton");
-  yaml.insert(yaml.find("  sky:"), R"(  deformable:
-    kind: deformable
-    sh_degree: 1
-    priority: 1
-    share: 0.1
-    init_points: 4000
-    max_gaussians: 8000
-    grad_threshold: 0.0005
-    instances: 2
-)");
+  const std::string yaml = humans_yaml("skeleton+deformable");
   constexpr int kSteps = 320;
   auto config = [&](const std::string& out) {
     return parse_config(yaml, "test humans resume config",
