@@ -1,16 +1,13 @@
 // Sky and dynamic-object masks of a street scene: optional 8-bit PNGs next to the images,
 // brought to the view's resolution and lens model so that mask pixel (i, j) covers image pixel
 // (i, j).
-#include <algorithm>
-#include <atomic>
-#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#include <thread>
 
 #include "core/errors.h"
+#include "core/parallel_map.h"
 #include "datasets/image_codec.h"
 #include "datasets/street_files.h"
 #include "datasets/undistort.h"
@@ -118,28 +115,7 @@ HostMask read_one(const MaskRequest& r) {
 // Threads over files (decoding dominates); the first failing request in list order is the
 // error thrown, so errors are deterministic.
 std::vector<HostMask> read_masks(const std::vector<MaskRequest>& requests) {
-  const size_t n = requests.size();
-  std::vector<HostMask> masks(n);
-  std::vector<std::exception_ptr> errors(n);
-  std::atomic<size_t> next{0};
-  auto worker = [&]() {
-    for (size_t i = next++; i < n; i = next++) {
-      try {
-        masks[i] = read_one(requests[i]);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  const size_t threads =
-      std::min<size_t>({n, 8, std::max(1u, std::thread::hardware_concurrency())});
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  return masks;
+  return parallel_map<HostMask>(requests.size(), [&](size_t i) { return read_one(requests[i]); });
 }
 
 // The four optional masks of each view, in the order of StreetFrameMasks' fields.

@@ -2,13 +2,10 @@
 // independent, so a few plain threads pull indices from a counter.
 #include "datasets/view_images.h"
 
-#include <algorithm>
-#include <atomic>
 #include <cstdlib>
-#include <exception>
-#include <thread>
 
 #include "core/errors.h"
+#include "core/parallel_map.h"
 #include "datasets/host_image_reader.h"
 
 namespace gs {
@@ -49,28 +46,8 @@ HostImage read_one(const ImageRequest& r, const std::array<float, 3>& background
 
 std::vector<HostImage> read_view_images(const std::vector<ImageRequest>& requests,
                                         const std::array<float, 3>& background) {
-  const size_t n = requests.size();
-  std::vector<HostImage> images(n);
-  std::vector<std::exception_ptr> errors(n);
-  std::atomic<size_t> next{0};
-  auto worker = [&]() {
-    for (size_t i = next++; i < n; i = next++) {
-      try {
-        images[i] = read_one(requests[i], background);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  const size_t threads =
-      std::min<size_t>({n, 8, std::max(1u, std::thread::hardware_concurrency())});
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  return images;
+  return parallel_map<HostImage>(requests.size(),
+                                 [&](size_t i) { return read_one(requests[i], background); });
 }
 
 }  // namespace gs

@@ -8,23 +8,11 @@
 
 #include "core/backend_dispatch.h"
 #include "core/errors.h"
+#include "core/host_sum.h"
 #include "trainer/street_losses_impl.h"
 
 namespace gs {
 namespace {
-
-// Σ fn(i) in double; each thread sums its static slice, so the result does not depend on
-// scheduling for a given thread count.
-struct HostSum {
-  template <class F>
-  double operator()(const Device& device, size_t n, F fn) const {
-    GS_CHECK(device.is_cpu(), "host reduction asked to run on " + device.name());
-    double total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
-    for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) total += fn(static_cast<size_t>(i));
-    return total;
-  }
-};
 
 void check_weight(double weight, const char* what) {
   if (!(weight >= 0) || !std::isfinite(weight))
