@@ -10,6 +10,7 @@ void adam_step_split_rows(const Device& device, ParamGroup& g, size_t head_float
   GS_CHECK(step >= 1 && g.row_size >= 1 && head_floats <= g.row_size && g.count % g.row_size == 0,
            "adam_step_split_rows: bad arguments for group '" + g.name + "'");
   GS_CHECK(g.params && g.grads && g.m && g.v, "adam_step_split_rows: null array");
+  GS_CHECK(!g.skip_rows, "adam_step_split_rows: group '" + g.name + "' has a row mask (unsupported)");
   if (device.is_cuda()) {
 #ifdef GSTRAIN_WITH_CUDA
     detail::adam_split_cuda(device, g, head_floats, lr_head, step, s);

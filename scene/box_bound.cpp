@@ -11,29 +11,32 @@
 namespace gs {
 
 void add_out_of_bound_gradient(const Device& device, size_t n, const float* means,
-                               const int32_t* tags, const float* inv_box_size, double weight,
+                               const int32_t* tags, const float* inv_box_size, size_t instances,
+                               double weight,
                                float* grads) {
   if (n == 0 || weight == 0) return;
   const float scale = float(weight / (3.0 * double(n)));
   if (device.is_cuda()) {
 #ifdef GSTRAIN_WITH_CUDA
-    add_out_of_bound_gradient_cuda(device, n, means, tags, inv_box_size, scale, grads);
+    add_out_of_bound_gradient_cuda(device, n, means, tags, inv_box_size, instances, scale,
+                                   grads);
     return;
 #else
     throw Error("out-of-bound loss on " + device.name() + ": gstrain was built without CUDA");
 #endif
   }
   parallel_for(device, n,
-               box_bound_impl::OutOfBoundKernel{means, tags, inv_box_size, scale, grads});
+               box_bound_impl::OutOfBoundKernel{means, tags, inv_box_size, instances, scale, grads});
 }
 
 double out_of_bound_loss(const std::vector<float>& means, const std::vector<int32_t>& tags,
                          const std::vector<float>& inv_box_size, double weight) {
-  const size_t n = tags.size();
+  const size_t n = tags.size(), instances = inv_box_size.size() / 3;
   if (n == 0) return 0;
   double sum = 0;
   for (size_t i = 0; i < n; ++i)
     for (size_t a = 0; a < 3; ++a) {
+      if (tags[i] < 0 || size_t(tags[i]) >= instances) continue;
       const double half = 0.5 / double(inv_box_size[3 * size_t(tags[i]) + a]);
       sum += std::max(0.0, std::abs(double(means[3 * i + a])) - half);
     }

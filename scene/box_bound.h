@@ -13,9 +13,11 @@
 
 namespace gs {
 
-// Adds ∂L/∂x (n × 3, device) to `grads`; `inv_box_size` holds 1 / b per instance (K × 3).
+// Adds ∂L/∂x (n × 3, device) to `grads`; `inv_box_size` holds 1 / b per instance (K × 3,
+// K = `instances`). Gaussians whose tag is outside [0, K) get no gradient and count in N.
 void add_out_of_bound_gradient(const Device& device, size_t n, const float* means,
-                               const int32_t* tags, const float* inv_box_size, double weight,
+                               const int32_t* tags, const float* inv_box_size, size_t instances,
+                               double weight,
                                float* grads);
 
 // The loss on the host (double), for tests.
@@ -24,7 +26,8 @@ double out_of_bound_loss(const std::vector<float>& means, const std::vector<int3
 
 #ifdef GSTRAIN_WITH_CUDA
 void add_out_of_bound_gradient_cuda(const Device& device, size_t n, const float* means,
-                                    const int32_t* tags, const float* inv_box_size, float scale,
+                                    const int32_t* tags, const float* inv_box_size, size_t instances,
+                                    float scale,
                                     float* grads);
 #endif
 

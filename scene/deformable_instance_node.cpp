@@ -107,7 +107,7 @@ void DeformableInstanceNode::local_backward(const FrameContext& frame, float* v_
     const float* local = deforming(frame.step) ? field_.deformed_means()
                                                : model_.params(GaussianParam::means);
     add_out_of_bound_gradient(model_.device(), n, local, model_.tags(), inv_box_side_.data(),
-                              kOutOfBoundWeight, v_means_local);
+                              inv_box_side_.size() / 3, kOutOfBoundWeight, v_means_local);
   }
   if (!deforming(frame.step)) return;
   // ∂L/∂(deformed local Gaussians) → the MLP's weights, the embeddings and, through

@@ -2,6 +2,7 @@
 #include "scene/knn_smoothness.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/errors.h"
@@ -14,27 +15,41 @@ void build_knn_graph(const std::vector<float>& points, const std::vector<int32_t
                      std::vector<int32_t>& offsets, std::vector<int32_t>& indices) {
   const size_t n = group.size();
   GS_CHECK(points.size() == 3 * n, "build_knn_graph: one group per point");
-  std::vector<std::set<int32_t>> adjacent(n);
-  // Brute force within each group: a human holds a few thousand Gaussians.
-  std::vector<std::pair<float, int32_t>> dist;
-  for (size_t i = 0; i < n; ++i) {
-    dist.clear();
-    for (size_t j = 0; j < n; ++j) {
-      if (j == i || group[j] != group[i]) continue;
-      float d = 0;
-      for (int a = 0; a < 3; ++a) {
-        const float t = points[3 * i + a] - points[3 * j + a];
-        d += t * t;
+  // Brute force within each group (a human holds at most SMPL's 6,890 Gaussians: ~50M distances
+  // per human), the groups' members listed first so the cost is Σ group² rather than n².
+  std::map<int32_t, std::vector<int32_t>> members;
+  for (size_t i = 0; i < n; ++i) members[group[i]].push_back(int32_t(i));
+  const size_t take_max = size_t(std::max(k, 0));
+  std::vector<std::vector<int32_t>> nearest(n);
+  for (const auto& [g, ids] : members) {
+    (void)g;
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t a = 0; a < int64_t(ids.size()); ++a) {
+      const size_t i = size_t(ids[size_t(a)]);
+      std::vector<std::pair<float, int32_t>> dist;
+      dist.reserve(ids.size());
+      for (const int32_t j : ids) {
+        if (size_t(j) == i) continue;
+        float d = 0;
+        for (int c = 0; c < 3; ++c) {
+          const float t = points[3 * i + size_t(c)] - points[3 * size_t(j) + size_t(c)];
+          d += t * t;
+        }
+        dist.push_back({d, j});
       }
-      dist.push_back({d, int32_t(j)});
-    }
-    const size_t take = std::min(dist.size(), size_t(std::max(k, 0)));
-    std::partial_sort(dist.begin(), dist.begin() + long(take), dist.end());
-    for (size_t t = 0; t < take; ++t) {
-      adjacent[i].insert(dist[t].second);
-      adjacent[size_t(dist[t].second)].insert(int32_t(i));
+      const size_t take = std::min(dist.size(), take_max);
+      std::partial_sort(dist.begin(), dist.begin() + long(take), dist.end());
+      for (size_t t = 0; t < take; ++t) nearest[i].push_back(dist[t].second);
     }
   }
+  // Symmetrise (i ~ j when either lists the other), serially: the same graph for any thread
+  // count.
+  std::vector<std::set<int32_t>> adjacent(n);
+  for (size_t i = 0; i < n; ++i)
+    for (const int32_t j : nearest[i]) {
+      adjacent[i].insert(j);
+      adjacent[size_t(j)].insert(int32_t(i));
+    }
   offsets.assign(n + 1, 0);
   indices.clear();
   for (size_t i = 0; i < n; ++i) {

@@ -11,6 +11,7 @@
 #include "core/device.h"
 #include "core/errors.h"
 #include "optim/adam.h"
+#include "optim/adam_split.h"
 
 using namespace gs;
 
@@ -169,6 +170,64 @@ TEST_CASE("exponential lr schedule: endpoints, geometric midpoint, delay", "[ada
   CHECK(exponential_lr(-1, a, b, 30000) == 0.0);
   CHECK(exponential_lr(10, 0.0, 0.0, 30000) == 0.0);
   CHECK_THROWS_AS(exponential_lr(10, a, -b, 30000), Error);
+}
+
+TEST_CASE("split-rate Adam: each row's head follows lr_head, its tail the group's lr",
+          "[adam]") {
+  // SH rows of 48 floats: the DC's 3 at lr_head, the other 45 at lr (3DGS's feature_dc/rest).
+  const size_t rows = 50, row = 48, n = rows * row;
+  const double lr_head = 2.5e-3, lr_tail = 1.25e-4;
+  const std::vector<float> p0 = random_vector(n, 21, -1.f, 1.f);
+  GroupBuffers b(Device::cpu(), p0, std::vector<float>(n, 0.f), lr_tail);
+  b.group.row_size = row;
+  std::vector<RefAdam> ref(n);
+  for (size_t i = 0; i < n; ++i) ref[i].p = p0[i];
+  for (int t = 1; t <= 20; ++t) {
+    const std::vector<float> g = random_vector(n, 300 + t, -2.f, 2.f);
+    b.g.upload(g);
+    adam_step_split_rows(Device::cpu(), b.group, 3, lr_head, t, AdamSettings{});
+    for (size_t i = 0; i < n; ++i) ref[i].step(g[i], t, i % row < 3 ? lr_head : lr_tail);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    INFO("float " << i << " of row " << i / row);
+    REQUIRE(b.p[i] == Approx(ref[i].p).margin(1e-6));
+    REQUIRE(b.g[i] == 0.f);
+  }
+  // The head moved about 20× as far as the tail: the rates were not swapped.
+  double head = 0, tail = 0;
+  for (size_t i = 0; i < n; ++i) (i % row < 3 ? head : tail) += std::abs(b.p[i] - p0[i]);
+  CHECK(head / (rows * 3) > 10 * tail / (rows * 45));
+  b.group.count = n - 1;  // not whole rows
+  CHECK_THROWS_AS(adam_step_split_rows(Device::cpu(), b.group, 3, lr_head, 21, AdamSettings{}),
+                  Error);
+  b.group.count = n;
+  CHECK_THROWS_AS(adam_step_split_rows(Device::cpu(), b.group, 49, lr_head, 21, AdamSettings{}),
+                  Error);
+}
+
+TEST_CASE("split-rate Adam CPU/CUDA parity: 100k SH rows", "[adam][cuda]") {
+  if (!cuda_available()) {
+    GS_SKIP("no CUDA device");
+    return;
+  }
+  const size_t rows = 100003, row = 48, n = rows * row;  // 4.8M floats: a partial last grid
+  const std::vector<float> p0 = random_vector(n, 31, -1.f, 1.f);
+  GroupBuffers cpu(Device::cpu(), p0, std::vector<float>(n, 0.f), 1.25e-4);
+  GroupBuffers gpu(Device::cuda(), p0, std::vector<float>(n, 0.f), 1.25e-4);
+  cpu.group.row_size = gpu.group.row_size = row;
+  for (int t = 1; t <= 5; ++t) {
+    const std::vector<float> g = random_vector(n, 700 + t, -1.f, 1.f);
+    cpu.g.upload(g);
+    gpu.g.upload(g);
+    adam_step_split_rows(Device::cpu(), cpu.group, 3, 2.5e-3, t, AdamSettings{});
+    adam_step_split_rows(Device::cuda(), gpu.group, 3, 2.5e-3, t, AdamSettings{});
+  }
+  const std::vector<float> pg = gpu.p.to_host(), mg = gpu.m.to_host(), vg = gpu.v.to_host();
+  for (size_t i = 0; i < n; ++i) {
+    REQUIRE(pg[i] == Approx(cpu.p[i]).margin(1e-6));
+    REQUIRE(mg[i] == Approx(cpu.m[i]).margin(1e-7));
+    REQUIRE(vg[i] == Approx(cpu.v[i]).margin(1e-7));
+  }
 }
 
 TEST_CASE("Adam CPU/CUDA parity", "[adam][cuda]") {

@@ -322,4 +322,11 @@ TEST_CASE("CUDA exposure affine matches the CPU at 512x512", "[exposure][cuda]")
   // 262144 float terms per parameter: the CPU sums them in double, the GPU in float partials.
   CHECK(rel_error(dvp.to_host(), v_params) < 1e-3);
   CHECK(reg_gpu == Approx(reg_cpu).epsilon(1e-6));
+  // In place, as the training step calls it (∂L/∂out overwritten by ∂L/∂rgb): the same.
+  auto dinplace = up(gpu, v_out);
+  auto dvp2 = Buffer<float>::zeros(gpu, kExposureParams, MemCategory::other);
+  exposure_backward<float>(gpu, px, dp.data(), drgb.data(), dinplace.data(), dinplace.data(),
+                           dvp2.data());
+  CHECK(dinplace.to_host() == dvr.to_host());
+  CHECK(dvp2.to_host() == dvp.to_host());
 }

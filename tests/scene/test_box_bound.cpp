@@ -23,11 +23,27 @@ TEST_CASE("out of bound: only coordinates past their box's half side are pulled 
   const double w = 0.6;
   CHECK(out_of_bound_loss(means, tags, inv, w) == Approx(w * (0.5 + 0.25) / 6));
   std::vector<float> g(6, 0.f);
-  add_out_of_bound_gradient(Device::cpu(), 2, means.data(), tags.data(), inv.data(), w, g.data());
+  add_out_of_bound_gradient(Device::cpu(), 2, means.data(), tags.data(), inv.data(), 2, w,
+                            g.data());
   CHECK(g[0] == Approx(w / 6));
   CHECK(g[1] == 0.f);
   CHECK(g[2] == Approx(-w / 6));
   for (size_t i = 3; i < 6; ++i) CHECK(g[i] == 0.f);
+}
+
+TEST_CASE("out of bound: a Gaussian whose tag names no instance has no box and no gradient",
+          "[box_bound]") {
+  // Tags −1 and 1 with one instance: both outside [0, 1), e.g. left by a checkpoint until the
+  // next densify culls them. They must not index past the boxes (on CUDA: a fault).
+  const std::vector<float> inv = {1.f, 1.f, 1.f};
+  const std::vector<int32_t> tags = {0, -1, 1};
+  const std::vector<float> means = {2.f, 0.f, 0.f, 5.f, 5.f, 5.f, -5.f, -5.f, -5.f};
+  CHECK(out_of_bound_loss(means, tags, inv, 1.0) == Approx(1.5 / 9));
+  std::vector<float> g(9, 0.f);
+  add_out_of_bound_gradient(Device::cpu(), 3, means.data(), tags.data(), inv.data(), 1, 1.0,
+                            g.data());
+  CHECK(g[0] == Approx(1.0 / 9));
+  for (size_t i = 1; i < 9; ++i) CHECK(g[i] == 0.f);
 }
 
 TEST_CASE("out of bound: the gradient matches central differences in double", "[box_bound]") {
@@ -40,7 +56,7 @@ TEST_CASE("out of bound: the gradient matches central differences in double", "[
   for (float& x : means) x = u(rng);
   for (size_t i = 0; i < n; ++i) tags[i] = int32_t(i % K);
   std::vector<float> g(3 * n, 0.f);
-  add_out_of_bound_gradient(Device::cpu(), n, means.data(), tags.data(), inv.data(), 1.0,
+  add_out_of_bound_gradient(Device::cpu(), n, means.data(), tags.data(), inv.data(), K, 1.0,
                             g.data());
   size_t checked = 0, active = 0;
   for (size_t k = 0; k < 3 * n; ++k) {
@@ -72,15 +88,15 @@ TEST_CASE("CUDA out-of-bound gradient matches the CPU: 200k Gaussians", "[box_bo
   for (float& x : inv) x = 1.f / side(rng);
   for (float& x : means) x = u(rng);
   for (float& x : g0) x = u(rng);
-  for (size_t i = 0; i < n; ++i) tags[i] = int32_t((i * 7) % K);
+  for (size_t i = 0; i < n; ++i) tags[i] = int32_t((i * 7) % (K + 2)) - 1;  // −1 … K: two strays
   std::vector<float> cpu = g0;
-  add_out_of_bound_gradient(Device::cpu(), n, means.data(), tags.data(), inv.data(), 1.0,
+  add_out_of_bound_gradient(Device::cpu(), n, means.data(), tags.data(), inv.data(), K, 1.0,
                             cpu.data());
   const auto d_means = Buffer<float>::from_host(gpu, means, MemCategory::other);
   const auto d_inv = Buffer<float>::from_host(gpu, inv, MemCategory::other);
   const auto d_tags = Buffer<int32_t>::from_host(gpu, tags, MemCategory::other);
   auto d_g = Buffer<float>::from_host(gpu, g0, MemCategory::other);
-  add_out_of_bound_gradient(gpu, n, d_means.data(), d_tags.data(), d_inv.data(), 1.0,
+  add_out_of_bound_gradient(gpu, n, d_means.data(), d_tags.data(), d_inv.data(), K, 1.0,
                             d_g.data());
   CHECK(d_g.to_host() == cpu);  // the same comparisons and one float add: bit-identical
 }

@@ -6,7 +6,9 @@
 #include <random>
 #include <vector>
 
+#include "core/buffer.h"
 #include "scene/densify.h"
+#include "tests/test_support.h"
 
 using namespace gs;
 
@@ -233,4 +235,44 @@ TEST_CASE("screen sizes are accumulated as fractions of the larger image side", 
   CHECK(m.max_screen_size()[2] == Approx(40.0 / 160));
   CHECK(m.grad_count()[1] == 0.0f);
   CHECK(m.grad_count()[2] == 2.0f);
+}
+
+TEST_CASE("CUDA densify statistics match the CPU: 150k Gaussians over views of two sizes",
+          "[densify][cuda]") {
+  if (!gs::test::have_gpu()) return;
+  const Device gpu = Device::cuda(0);
+  const size_t n = 150001;
+  GaussianModel cpu = make_model(n, n);
+  GaussianModel dev("node", gpu, 1, n);
+  GaussianCloud c;
+  c.resize(n, 1);
+  for (size_t i = 0; i < n; ++i) c.quats[4 * i] = 1;
+  dev.load_cloud(c);
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> g(-1e-3f, 1e-3f);
+  std::uniform_int_distribution<int32_t> r(-5, 300);  // radii ≤ 0: not visible in that view
+  for (int view = 0; view < 6; ++view) {
+    Camera cam;
+    cam.width = view % 2 ? 800 : 400;
+    cam.height = view % 2 ? 600 : 300;
+    std::vector<float> grad2d(2 * n);
+    std::vector<int32_t> radii(n);
+    for (float& x : grad2d) x = g(rng);
+    for (int32_t& x : radii) x = r(rng);
+    accumulate_densify_stats(cpu, grad2d.data(), radii.data(), cam, 400.f, 300.f);
+    const auto d_grad = Buffer<float>::from_host(gpu, grad2d, MemCategory::other);
+    const auto d_radii = Buffer<int32_t>::from_host(gpu, radii, MemCategory::other);
+    accumulate_densify_stats(dev, d_grad.data(), d_radii.data(), cam, 400.f, 300.f);
+  }
+  dev.with_host_arrays(
+      [&](ModelHostArrays& a) {
+        for (size_t i = 0; i < n; ++i) {
+          INFO("Gaussian " << i);
+          REQUIRE(a.grad_count[i] == cpu.grad_count()[i]);
+          REQUIRE(a.max_screen_size[i] == cpu.max_screen_size()[i]);
+          // nvcc may fuse gx² + gy² into an FMA: equal to float rounding.
+          REQUIRE(a.absgrad_accum[i] == Approx(cpu.absgrad_accum()[i]).epsilon(1e-5));
+        }
+      },
+      false);
 }
