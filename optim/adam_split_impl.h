@@ -1,4 +1,5 @@
-// The split-learning-rate Adam pass, one body for both backends (see adam_split.h).
+// The split-learning-rate Adam pass of the CUDA backend (see adam_split.h); the CPU runs the
+// same per-element update row by row (adam_split_cpu.cpp).
 #pragma once
 
 #include "optim/adam_impl.h"
