@@ -34,6 +34,7 @@ const std::vector<std::string> kDataFormats = {"auto",  "nerf",   "colmap",   "n
                                                "dnerf", "street", "generated"};
 const std::vector<std::string> kBackgrounds = {"white", "black"};
 const std::vector<std::string> kImageCaches = {"auto", "host", "device"};
+const std::vector<std::string> kAllocators = {"cuda_malloc", "stream_pool"};
 
 // Generous but finite bounds: they catch typos (an extra zero, a negative) without second-guessing
 // a user's experiment. Step counts up to 10M, Gaussian counts up to 1e9 (int32-safe per node).
@@ -120,6 +121,7 @@ void visit(V& v, MemoryConfig& m) {
   v.field("enforce", m.enforce);
   v.field("log_every", m.log_every, IntRange{1, kMaxSteps});
   v.field("context_gb", m.context_gb, RealRange{0.0, 64.0});
+  v.choice("allocator", m.allocator, kAllocators);
 }
 
 template <class V>

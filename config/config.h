@@ -142,6 +142,12 @@ struct MemoryConfig {
   bool enforce = true;                // cap the accounting allocator at the budget
   int log_every = 100;                // memory.jsonl cadence in steps
   double context_gb = 0.5;            // CUDA context + library workspaces before measuring
+  // How CUDA buffers get their memory (both accounted and capped alike):
+  //   cuda_malloc  cudaMalloc/cudaFree per buffer (cudaFree waits for the device);
+  //   stream_pool  cudaMallocAsync/cudaFreeAsync on the default stream: freed memory is reused
+  //                in stream order without a device-wide wait, and the pool keeps at most the
+  //                cap after a synchronisation (its release threshold).
+  std::string allocator = "cuda_malloc";
 };
 
 struct Config {

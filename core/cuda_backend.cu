@@ -2,6 +2,10 @@
 #include "core/cuda_backend.h"
 #include "core/cuda_check.h"
 
+#include <cstdint>
+#include <mutex>
+#include <unordered_set>
+
 namespace gs::cuda {
 
 int device_count(std::string* reason) {
@@ -24,18 +28,60 @@ std::string device_name(int index) {
 
 void set_device(int index) { GS_CUDA_CHECK(cudaSetDevice(index)); }
 
+namespace {
+// The allocation mode, and the pointers that came from the pool (cudaFreeAsync may only free
+// those; cudaFree frees either kind).
+struct PoolState {
+  std::mutex mutex;
+  bool on = false;
+  std::unordered_set<void*> pointers;
+};
+PoolState& pool_state() {
+  static PoolState s;
+  return s;
+}
+}  // namespace
+
 void* malloc_device(size_t bytes) {
+  PoolState& s = pool_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
   void* p = nullptr;
-  cudaError_t err = cudaMalloc(&p, bytes);
+  // Stream 0 is the legacy default stream every kernel and copy of gstrain runs on, so a block
+  // freed there is reused only after the work that used it.
+  cudaError_t err = s.on ? cudaMallocAsync(&p, bytes, cudaStream_t(0)) : cudaMalloc(&p, bytes);
   if (err == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     return nullptr;
   }
   GS_CUDA_CHECK(err);
+  if (s.on) s.pointers.insert(p);
   return p;
 }
 
-void free_device(void* ptr) noexcept { GS_CUDA_CHECK_NOTHROW(cudaFree(ptr)); }
+void free_device(void* ptr) noexcept {
+  PoolState& s = pool_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.pointers.erase(ptr) != 0)
+    GS_CUDA_CHECK_NOTHROW(cudaFreeAsync(ptr, cudaStream_t(0)));
+  else
+    GS_CUDA_CHECK_NOTHROW(cudaFree(ptr));
+}
+
+void use_stream_ordered_pool(bool on, size_t keep_bytes) {
+  PoolState& s = pool_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  int device = 0;
+  GS_CUDA_CHECK(cudaGetDevice(&device));
+  cudaMemPool_t pool;
+  GS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+  uint64_t threshold = on ? uint64_t(keep_bytes) : 0;  // the attribute is a 64-bit unsigned
+  GS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  if (!on) {
+    GS_CUDA_CHECK(cudaDeviceSynchronize());
+    GS_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+  }
+  s.on = on;
+}
 
 void copy_host_to_device(void* dst, const void* src, size_t bytes) {
   GS_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));

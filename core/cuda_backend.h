@@ -15,7 +15,14 @@ void set_device(int index);
 
 // Returns nullptr when the device is out of memory; throws gs::Error on other CUDA errors.
 void* malloc_device(size_t bytes);
+// Frees a pointer from malloc_device, however it was allocated.
 void free_device(void* ptr) noexcept;
+
+// Stream-ordered allocation from the current device's default memory pool (cudaMallocAsync on
+// the default stream) for the allocations that follow, keeping at most `keep_bytes` reserved
+// in the pool after a synchronisation; `false` returns to cudaMalloc and trims the pool.
+// Pointers are freed the way they were allocated whatever the mode is then.
+void use_stream_ordered_pool(bool on, size_t keep_bytes);
 
 void copy_host_to_device(void* dst, const void* src, size_t bytes);
 void copy_device_to_host(void* dst, const void* src, size_t bytes);

@@ -24,6 +24,7 @@ void copy_device_to_host(void*, const void*, size_t) { no_cuda(); }
 void copy_device_to_device(void*, const void*, size_t) { no_cuda(); }
 void memset_device(void*, int, size_t) { no_cuda(); }
 void mem_info(size_t*, size_t*) { no_cuda(); }
+void use_stream_ordered_pool(bool, size_t) { no_cuda(); }
 void synchronize() { no_cuda(); }
 
 }  // namespace gs::cuda

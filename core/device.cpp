@@ -74,4 +74,8 @@ void synchronize(const Device& device) {
   if (device.is_cuda()) cuda::synchronize();
 }
 
+void use_stream_ordered_pool(const Device& device, bool on, size_t keep_bytes) {
+  if (device.is_cuda()) cuda::use_stream_ordered_pool(on, keep_bytes);
+}
+
 }  // namespace gs

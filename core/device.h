@@ -45,4 +45,10 @@ std::optional<DeviceMemoryInfo> device_memory_info(const Device& device);
 // Waits for queued device work to finish (no-op on the CPU).
 void synchronize(const Device& device);
 
+// CUDA buffers allocated from now on come from the device's stream-ordered memory pool, which
+// keeps at most `keep_bytes` after a synchronisation (`on`), or from cudaMalloc (`!on`, the
+// default). Either way they are accounted and capped alike (memory_accounting.h). No-op on
+// the CPU.
+void use_stream_ordered_pool(const Device& device, bool on, size_t keep_bytes);
+
 }  // namespace gs

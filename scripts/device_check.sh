@@ -5,6 +5,7 @@
 #   here:   GSTRAIN_BUILD_DIR=build-h200 GSTRAIN_CUDA_ARCHS=90 scripts/build.sh
 #           ../shared/device/pack.sh build-h200 && cp scripts/device_check.sh .device_carry/
 #           cp -r ../shared/data/nerf_lego_train .device_carry/lego      # MODE=static (42 MB)
+#           cp ../shared/data/splats/biker.ply .device_carry/                # render benchmark (8.6 MB)
 #           cp -r ../shared/data/dnerf_lego .device_carry/dnerf          # MODE=dnerf (20 MB)
 #   there:  MODE=static RESULTS=$OUT bash .device_carry/device_check.sh
 #           MODE=street: generates the large street scene there (gsgen, no data to carry) and
@@ -13,6 +14,7 @@
 set -u
 D=$PWD/.device_carry; ROOT=$(cat "$D/ROOT"); B=$ROOT/build-h200
 MODE=${MODE:-static}; RESULTS=${RESULTS:-/tmp/results}; STEPS=${STEPS:-}
+ALLOC=${ALLOC:-}  # memory.allocator for the trainings (empty: the preset's, cuda_malloc)
 T0=$(date +%s); step() { echo; echo "=== [t=$(( $(date +%s) - T0 ))s] $*"; }
 step "setup ($MODE)"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
@@ -27,6 +29,11 @@ if [ "$MODE" = static ]; then
   step "memcheck"
   timeout 120 compute-sanitizer --tool memcheck --print-limit 10 "$B/tests/gstrain_tests" \
     "[cuda]~[train]" 2>&1 | tail -8
+  step "render benchmark: cudaMalloc against the stream-ordered pool (memory.allocator)"
+  for a in cuda_malloc stream_pool; do
+    timeout 60 "$B/bin/bench_render" --ply "$D/biker.ply" --cameras tests/fixtures/biker_cameras.json \
+      --device cuda --repeats 50 --allocator $a 2>&1 | grep -E '"(allocator|gaussians|instances|forward_ms_median|backward_ms_median|total_ms_median|peak_bytes)"'
+  done
   data=$D/lego; preset=static_24gb; extra="--set data.background=white --set data.test_every=8"
   limit=${LIMIT:-300}
 elif [ "$MODE" = street ]; then
@@ -38,7 +45,7 @@ elif [ "$MODE" = street ]; then
     nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 500 > /tmp/runs/smi_${gb}.csv & SMI=$!
     timeout -s INT "${LIMIT:-100}" "$B/bin/gstrain" --config "omnire_${gb}gb" --data /tmp/street_large \
       --out /tmp/runs/omnire_${gb}gb --no-progress --set train.test_every=2000 \
-      ${STEPS:+--set train.iterations=$STEPS} > /tmp/runs/omnire_${gb}gb.log 2>&1; echo "exit $?"
+      ${STEPS:+--set train.iterations=$STEPS} ${ALLOC:+--set memory.allocator=$ALLOC} > /tmp/runs/omnire_${gb}gb.log 2>&1; echo "exit $?"
     kill $SMI; tail -2 /tmp/runs/omnire_${gb}gb.log; sort -t, -k2 -n /tmp/runs/smi_${gb}.csv | tail -1
   done
   step pack
@@ -50,7 +57,7 @@ fi
 step "$preset on $(basename "$data") at 800x800 (SIGINT after ${limit}s still writes metrics.json)"
 nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 500 > /tmp/smi.csv & SMI=$!
 timeout -s INT "$limit" "$B/bin/gstrain" --config "$preset" --data "$data" --out /tmp/run \
-  --no-progress --set train.test_every=1000 ${STEPS:+--set train.iterations=$STEPS} $extra \
+  --no-progress --set train.test_every=1000 ${STEPS:+--set train.iterations=$STEPS} ${ALLOC:+--set memory.allocator=$ALLOC} $extra \
   > /tmp/run.log 2>&1; echo "exit $?"
 kill $SMI; tail -5 /tmp/run.log; sort -t, -k2 -n /tmp/smi.csv | tail -1
 grep test_psnr /tmp/run/train.jsonl | cut -c1-120

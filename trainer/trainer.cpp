@@ -230,6 +230,23 @@ TrainSummary TrainingRun::run() {
     ~CapRestore() { acc.set_cap(cap); }
   } restore_cap{acc, acc.cap()};
   acc.reset_peak();
+  // memory.allocator: the pool keeps at most the budget's usable part; cudaMalloc again after.
+  const bool pool = dev_.is_cuda() && cfg_.memory.allocator == "stream_pool";
+  struct AllocatorRestore {
+    Device device;
+    bool pool;
+    ~AllocatorRestore() {
+      if (!pool) return;
+      try {
+        use_stream_ordered_pool(device, false, 0);
+      } catch (const std::exception& e) {  // a destructor must not throw (a CUDA error unwinding)
+        log_warn("memory: could not leave the stream-ordered pool: ", e.what());
+      }
+    }
+  } restore_allocator{dev_, pool};
+  if (pool)
+    use_stream_ordered_pool(
+        dev_, true, size_t(cfg_.memory.budget_gb * 1e9 * (1.0 - cfg_.memory.safety_margin)));
   setup_data();
   setup_plan();
   setup_model();
