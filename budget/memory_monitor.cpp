@@ -63,6 +63,7 @@ size_t MemoryMonitor::log(const MemoryLogEntry& e) {
   j["multiplier"] = e.multiplier;
   j["max_gaussians"] = cap;
   j["grad_threshold"] = thr;
+  j["allocations"] = s.allocations;  // buffers allocated so far (all kinds): per-step churn
   j["refused_allocations"] = s.refused;
   if (e.mlp)
     j["mlp"] = {{"active", e.mlp->active},
