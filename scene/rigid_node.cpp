@@ -9,6 +9,7 @@
 #include "core/quat_math.h"
 #include "deform/rigid_transform.h"
 #include "optim/adam.h"
+#include "scene/temporal_smoothness.h"
 
 namespace gs {
 
@@ -158,33 +159,25 @@ void RigidNode::transform_backward(const FrameContext& frame, const NodeGradient
 }
 
 void RigidNode::add_temporal_smoothness(const FrameContext& frame) {
-  // For the rendered frame f and d drawn from 1 … kTemporalRange (per step, from the seed, so
-  // a resumed run draws the same), over the instances present in f − d, f and f + d:
-  //   L = w · mean over (instance, axis) of |t[f+d] + t[f−d] − 2 t[f]|
-  // with the neighbours detached (as drivestudio): ∂L/∂t[f] = −2w · sign(·) / (3 · valid).
+  // The rendered frame f and d drawn from 1 … kTemporalRange (per step, from the seed, so a
+  // resumed run draws the same); the loss and its gradient are in temporal_smoothness.h. The
+  // instances present in all three frames are counted on the host copy of the flags, and the
+  // kernel reads the device pose table, so nothing waits for the device here.
   const int f = frame.frame, F = instances_.frames;
   std::mt19937_64 rng(cfg_.train.seed * 1000003ull + uint64_t(frame.step));
   const int d = std::uniform_int_distribution<int>(1, kTemporalRange)(rng);
   if (f < d || f + d >= F) return;
   const size_t K = instances_.count();
-  std::vector<size_t> valid;
+  size_t valid = 0;
   for (size_t k = 0; k < K; ++k)
-    if (instances_.present[size_t(f - d) * K + k] && instances_.present[size_t(f) * K + k] &&
-        instances_.present[size_t(f + d) * K + k])
-      valid.push_back(k);
-  if (valid.empty()) return;
-  const Device& dev = model_.device();
-  const std::vector<float> before = host_rows(dev, pose_trans_.data() + row(f - d) * 3, K * 3),
-                           own = host_rows(dev, pose_trans_.data() + row(f) * 3, K * 3),
-                           after = host_rows(dev, pose_trans_.data() + row(f + d) * 3, K * 3);
-  std::vector<float> grad = host_rows(dev, v_pose_trans_.data(), K * 3);
-  const double scale = 2 * kTemporalWeight / (3.0 * double(valid.size()));
-  for (size_t k : valid)
-    for (size_t a = 0; a < 3; ++a) {
-      const double r = double(after[3 * k + a]) + double(before[3 * k + a]) - 2.0 * own[3 * k + a];
-      grad[3 * k + a] -= float(scale * double((r > 0) - (r < 0)));
-    }
-  copy_bytes(dev, v_pose_trans_.data(), Device::cpu(), grad.data(), grad.size() * sizeof(float));
+    valid += instances_.present[row(f - d) + k] && instances_.present[row(f) + k] &&
+             instances_.present[row(f + d) + k];
+  auto frame_row = [&](int g) {
+    return TranslationRow{pose_trans_.data() + row(g) * 3, present_.data() + row(g)};
+  };
+  add_translation_smoothness_gradient(model_.device(), K, frame_row(f - d), frame_row(f),
+                                      frame_row(f + d), valid, kTemporalWeight,
+                                      v_pose_trans_.data());
 }
 
 void RigidNode::optimizer_step(int step, const NodeGradients& g) {
