@@ -257,10 +257,38 @@ std::vector<float> colours_in_frame(const StreetTraining& st, const Dataset& dat
   return out;
 }
 
-std::vector<float> view_lidar_depth(const StreetTraining& st, int frame, const Camera& camera) {
-  if (size_t(frame) >= st.scene.lidar.size()) return {};
-  const std::vector<float>& p = st.scene.lidar[size_t(frame)].points;
-  return lidar_depth_image(camera, p.data(), p.size() / 3);
+bool LidarDepthCache::dense(const StreetTraining& st, size_t view, int frame, int factor,
+                            const Camera& camera, std::vector<float>& out) {
+  if (frame < 0 || size_t(frame) >= st.scene.lidar.size()) return false;
+  const size_t pixels = size_t(camera.width) * size_t(camera.height);
+  auto it = views_.find({view, factor});
+  if (it == views_.end()) {
+    const std::vector<float>& p = st.scene.lidar[size_t(frame)].points;
+    const std::vector<float> image = lidar_depth_image(camera, p.data(), p.size() / 3);
+    Sparse s;
+    s.pixels = pixels;
+    for (size_t i = 0; i < image.size(); ++i)
+      if (image[i] != 0.f) {
+        s.index.push_back(uint32_t(i));
+        s.depth.push_back(image[i]);
+      }
+    it = views_.emplace(std::make_pair(view, factor), std::move(s)).first;
+  }
+  const Sparse& s = it->second;
+  GS_CHECK(s.pixels == pixels, "LiDAR depth cache: view " + std::to_string(view) +
+                                   " seen at another resolution for the same factor");
+  out.assign(pixels, 0.f);
+  for (size_t k = 0; k < s.index.size(); ++k) out[s.index[k]] = s.depth[k];
+  return true;
+}
+
+size_t LidarDepthCache::host_bytes() const {
+  size_t bytes = 0;
+  for (const auto& [key, s] : views_) {
+    (void)key;
+    bytes += s.index.capacity() * sizeof(uint32_t) + s.depth.capacity() * sizeof(float);
+  }
+  return bytes;
 }
 
 }  // namespace gs

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,28 @@ StreetTraining load_street_training(const std::string& path, const Config& confi
 std::vector<float> colours_in_frame(const StreetTraining& street, const Dataset& dataset,
                                     int frame, const std::vector<float>& points);
 
-// The LiDAR depth (camera z, 0 = no return) of a view: its frame's sweep projected.
-std::vector<float> view_lidar_depth(const StreetTraining& street, int frame,
-                                    const Camera& camera);
+// The LiDAR depth images of the training views (camera z, 0 = no return: the frame's sweep
+// projected by lidar_depth_image), projected once per (view, resolution of the coarse-to-fine
+// schedule) and kept sparse on the host — the pixels with a return, a few percent of the image —
+// so a step writes the dense image for its upload instead of projecting every point of the
+// frame again (a real sweep has ~170k points).
+class LidarDepthCache {
+ public:
+  // Writes the depth image of view `view` (frame `frame`, seen by `camera`, which is the view's
+  // camera at 1/`factor` of its resolution) into `out`, resized to the camera's pixels. Returns
+  // false, `out` untouched, when the frame has no LiDAR sweep.
+  bool dense(const StreetTraining& street, size_t view, int frame, int factor,
+             const Camera& camera, std::vector<float>& out);
+  size_t views() const { return views_.size(); }
+  size_t host_bytes() const;
+
+ private:
+  struct Sparse {
+    size_t pixels = 0;            // of the dense image
+    std::vector<uint32_t> index;  // pixels with a return
+    std::vector<float> depth;     // their depth
+  };
+  std::map<std::pair<size_t, int>, Sparse> views_;  // (view, factor)
+};
 
 }  // namespace gs

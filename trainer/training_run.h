@@ -143,6 +143,8 @@ class TrainingRun {
   Buffer<uint8_t> sky_mask_;
   Buffer<float> target_small_;  // the target at ¼ / ½ resolution (street scenes' first steps)
   Buffer<float> lidar_depth_, v_alpha_, v_depth_;
+  LidarDepthCache lidar_cache_;      // street scenes: the views' LiDAR depth, sparse on the host
+  std::vector<float> lidar_host_;    // this step's dense LiDAR depth image, for the upload
   double last_sky_loss_ = 0, last_depth_loss_ = 0;
   std::vector<EvalRegion> eval_regions_;  // the test views' vehicle and human masks
   std::unique_ptr<TrainImages> images_;

@@ -144,9 +144,8 @@ void TrainingRun::street_supervision(size_t vi, int frame, const Camera& cam, in
   }
   // Expected depth against the frame's LiDAR returns.
   last_depth_loss_ = 0;
-  const std::vector<float> lidar = view_lidar_depth(*street_, frame, cam);
-  if (lidar.size() == px) {
-    copy_bytes(dev_, lidar_depth_.data(), Device::cpu(), lidar.data(), px * sizeof(float));
+  if (lidar_cache_.dense(*street_, vi, frame, factor, cam, lidar_host_)) {
+    copy_bytes(dev_, lidar_depth_.data(), Device::cpu(), lidar_host_.data(), px * sizeof(float));
     last_depth_loss_ = lidar_depth_loss(dev_, px, fwd.depth.data(), fwd.alpha.data(),
                                         lidar_depth_.data(), kLidarDepthLossWeight,
                                         v_depth_.data(), v_alpha_.data());

@@ -11,7 +11,9 @@
 #include "core/errors.h"
 #include "tests/test_support.h"
 #include "tests/trainer/street_test_util.h"
+#include "trainer/downsample.h"
 #include "trainer/street_data.h"
+#include "trainer/street_losses.h"
 
 using namespace gs;
 using gs::test::TempDir;
@@ -114,4 +116,36 @@ nodes:
 )";
   CHECK_THROWS_WITH(parse_config(yaml, "bad random points"),
                     Catch::Contains("nodes.rigid.far_random_points"));
+}
+
+TEST_CASE("street data: the LiDAR depth cache gives the projected image at every factor",
+          "[street]") {
+  TempDir dir("street_lidar");
+  const std::string scene = gs::test::make_test_street(dir, 2);
+  Dataset data;
+  const StreetTraining st = load_street_training(scene, street_config(scene, 0, 0), data);
+  REQUIRE(!st.scene.lidar.empty());
+  LidarDepthCache cache;
+  std::vector<float> out;
+  for (int pass = 0; pass < 2; ++pass)  // the first pass projects, the second reads the cache
+    for (size_t view : {size_t(0), size_t(4)})
+      for (int factor : {1, 2, 4}) {
+        const int frame = st.train_frame[view];
+        const Camera cam = factor > 1 ? downscaled_camera(data.train[view].camera, factor)
+                                      : data.train[view].camera;
+        REQUIRE(cache.dense(st, view, frame, factor, cam, out));
+        const std::vector<float>& p = st.scene.lidar[size_t(frame)].points;
+        const std::vector<float> fresh = lidar_depth_image(cam, p.data(), p.size() / 3);
+        INFO("pass " << pass << ", view " << view << ", factor " << factor);
+        CHECK(out == fresh);
+        size_t returns = 0;
+        for (float d : fresh) returns += d > 0;
+        CHECK(returns > 0);
+      }
+  CHECK(cache.views() == 6);
+  CHECK(cache.host_bytes() > 0);
+  // A frame without a sweep: false, `out` untouched.
+  out.assign(3, 7.f);
+  CHECK_FALSE(cache.dense(st, 0, int(st.scene.lidar.size()), 1, data.train[0].camera, out));
+  CHECK(out == std::vector<float>(3, 7.f));
 }
