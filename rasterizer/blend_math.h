@@ -37,17 +37,39 @@ struct SplatGrad {
   T opacity;
 };
 
-// From ∂L/∂α to ∂L/∂(mean2d, conic, opacity). No gradient where α was clamped at 0.99.
+// splat_alpha that also returns exp(power) (0 with α), so a backward loop that needs both
+// evaluates the exponential once (v_splat_alpha_given).
 template <class T>
-GS_HD inline SplatGrad<T> v_splat_alpha(Sym2<T> conic, T opacity, T dx, T dy, T v_alpha) {
+struct AlphaAndGauss {
+  T alpha, gauss;
+};
+template <class T>
+GS_HD inline AlphaAndGauss<T> splat_alpha_and_gauss(Sym2<T> conic, T opacity, T dx, T dy) {
+  const T power = splat_power(conic, dx, dy);
+  if (power > T(0)) return {T(0), T(0)};
+  const T gauss = exp_(power);
+  const T alpha = min_(T(kAlphaMax), opacity * gauss);
+  return {alpha < T(kBlendAlphaMin) ? T(0) : alpha, gauss};
+}
+
+// From ∂L/∂α to ∂L/∂(mean2d, conic, opacity), given gauss = exp(power) at the pixel. No
+// gradient where α was clamped at 0.99.
+template <class T>
+GS_HD inline SplatGrad<T> v_splat_alpha_given(Sym2<T> conic, T opacity, T dx, T dy, T gauss,
+                                              T v_alpha) {
   SplatGrad<T> g = {{0, 0}, {0, 0, 0}, 0};
-  const T gauss = exp_(splat_power(conic, dx, dy));
   if (opacity * gauss > T(kAlphaMax)) return g;
   g.opacity = gauss * v_alpha;
   const T v_power = opacity * gauss * v_alpha;
   g.conic = {T(-0.5) * dx * dx * v_power, -dx * dy * v_power, T(-0.5) * dy * dy * v_power};
   g.mean2d = {(conic.a * dx + conic.b * dy) * v_power, (conic.b * dx + conic.c * dy) * v_power};
   return g;
+}
+
+// The same, evaluating exp(power) itself.
+template <class T>
+GS_HD inline SplatGrad<T> v_splat_alpha(Sym2<T> conic, T opacity, T dx, T dy, T v_alpha) {
+  return v_splat_alpha_given(conic, opacity, dx, dy, exp_(splat_power(conic, dx, dy)), v_alpha);
 }
 
 // Front-to-back accumulation at one pixel.

@@ -270,11 +270,12 @@ RasterGradientsT<T> rasterize_backward_cpu(const GaussianInputsT<T>& g, const Ca
             const TileSplat<T>& sp = splats[j];
             const T dx = fx - sp.mx, dy = fy - sp.my;
             if (surely_skipped(sp, dx, dy)) continue;
-            const T alpha = splat_alpha(sp.conic, sp.opacity, dx, dy);
-            if (!(alpha > T(0))) continue;
+            const AlphaAndGauss<T> ag = splat_alpha_and_gauss(sp.conic, sp.opacity, dx, dy);
+            if (!(ag.alpha > T(0))) continue;
             TileGrad<T>& acc = grads[j];
-            const T v_a = pg.step(alpha, sp.color, sp.depth, acc.color, &acc.depth);
-            const SplatGrad<T> sg = v_splat_alpha(sp.conic, sp.opacity, dx, dy, v_a);
+            const T v_a = pg.step(ag.alpha, sp.color, sp.depth, acc.color, &acc.depth);
+            const SplatGrad<T> sg =
+                v_splat_alpha_given(sp.conic, sp.opacity, dx, dy, ag.gauss, v_a);
             acc.mean2d[0] += sg.mean2d.x;
             acc.mean2d[1] += sg.mean2d.y;
             acc.absgrad[0] += rmath::abs_(sg.mean2d.x);
