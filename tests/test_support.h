@@ -60,6 +60,14 @@ inline std::string read_text(const std::string& path) {
   return s.str();
 }
 
+// A whole JSON file (metrics.json, transforms_*.json). Throws (failing the test) when the file
+// cannot be read.
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in.good()) throw std::runtime_error("cannot read '" + path + "'");
+  return nlohmann::json::parse(in);
+}
+
 // One JSON value per non-empty line (train.jsonl, memory.jsonl). Throws (failing the test)
 // when the file cannot be read.
 inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {

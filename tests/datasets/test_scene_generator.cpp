@@ -22,6 +22,7 @@
 #include "tests/test_support.h"
 
 using namespace gs;
+using gs::test::read_json;
 using gs::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -34,7 +35,6 @@ std::string read_bytes(const std::string& path) {
   return s.str();
 }
 
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_bytes(path)); }
 
 GeneratedSceneOptions small(const std::string& kind = "static", uint64_t seed = 1) {
   GeneratedSceneOptions o;

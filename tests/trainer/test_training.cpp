@@ -22,6 +22,7 @@
 
 using namespace gs;
 using gs::test::read_jsonl;
+using gs::test::read_json;
 using gs::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -52,11 +53,6 @@ Config tiny_config(const std::string& scene, const std::string& out, int iterati
   return load_config(std::string(GSTRAIN_TEST_FIXTURES) + "/configs/tiny_static.yaml", o);
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
 
 TrainerOptions quiet() {
   TrainerOptions o;

@@ -25,6 +25,7 @@
 #include "trainer/trainer.h"
 
 using namespace gs;
+using gs::test::read_json;
 using gs::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -38,46 +39,9 @@ std::string make_street(const TempDir& dir, int vehicles = 0) {
 // `actors`: "" (humans left to the background), "skeleton", "deformable" or
 // "skeleton+deformable" (the posed walkers skinned, the unposed one deformable).
 std::string humans_yaml(const std::string& actors) {
-  std::string y = R"(scene: omnire
-data:
-  format: street
-  background: black
-  cameras: 3
-  frames: 12
-  test_every: 4
-train:
-  sh_increase_every: 200
-  log_every: 50
-  save_every: 100000
-densify:
-  start: 150
-  every: 50
-  stop: 600
-  opacity_reset_every: 100000
-  percent_dense: 0.003
-deform:
-  depth: 2
-  width: 32
-  skip_layer: 0
-  position_frequencies: 4
-  time_frequencies: 4
-  warmup_steps: 200
-  lr: 0.0016
-memory:
-  budget_gb: 2
-  log_every: 50
-nodes:
-  background:
-    kind: background
-    sh_degree: 1
-    priority: 3
-    share: 0.8
-    init_points: 40000
-    max_gaussians: 60000
-    grad_threshold: 0.0005
-)";
+  std::string nodes;
   if (actors.find("skeleton") != std::string::npos)
-    y += R"(  smpl:
+    nodes += R"(  smpl:
     kind: skeleton
     sh_degree: 1
     priority: 1
@@ -87,7 +51,7 @@ nodes:
     instances: 2
 )";
   if (actors.find("deformable") != std::string::npos)
-    y += R"(  deformable:
+    nodes += R"(  deformable:
     kind: deformable
     sh_degree: 1
     priority: 1
@@ -97,11 +61,16 @@ nodes:
     grad_threshold: 0.0005
     instances: 2
 )";
-  y += R"(  sky:
-    kind: sky
-    env_map_resolution: 32
-)";
-  return y;
+  return gs::test::test_street_yaml(R"(deform:
+  depth: 2
+  width: 32
+  skip_layer: 0
+  position_frequencies: 4
+  time_frequencies: 4
+  warmup_steps: 200
+  lr: 0.0016
+)",
+                                    nodes);
 }
 
 Config humans_config(const std::string& scene, const std::string& out, const std::string& actors,
@@ -113,11 +82,6 @@ Config humans_config(const std::string& scene, const std::string& out, const std
   return parse_config(humans_yaml(actors), "test humans config", o);
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   std::ofstream(path) << j.dump();

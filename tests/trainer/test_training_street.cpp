@@ -20,6 +20,7 @@
 
 using namespace gs;
 using gs::test::read_jsonl;
+using gs::test::read_json;
 using gs::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -30,38 +31,7 @@ std::string make_street(const TempDir& dir) { return gs::test::make_test_street(
 
 // The omnire node layout at test size; `rigid` false leaves the vehicles to the background.
 std::string street_yaml(bool rigid) {
-  std::string y = R"(scene: omnire
-data:
-  format: street
-  background: black
-  cameras: 3
-  frames: 12
-  test_every: 4
-train:
-  sh_increase_every: 200
-  log_every: 50
-  save_every: 100000
-densify:
-  start: 150
-  every: 50
-  stop: 600
-  opacity_reset_every: 100000
-  percent_dense: 0.003
-memory:
-  budget_gb: 2
-  log_every: 50
-nodes:
-  background:
-    kind: background
-    sh_degree: 1
-    priority: 3
-    share: 0.8
-    init_points: 40000
-    max_gaussians: 60000
-    grad_threshold: 0.0005
-)";
-  if (rigid)
-    y += R"(  rigid:
+  return gs::test::test_street_yaml("", rigid ? R"(  rigid:
     kind: rigid
     sh_degree: 1
     priority: 2
@@ -70,12 +40,8 @@ nodes:
     max_gaussians: 16000
     grad_threshold: 0.0005
     instances: 4
-)";
-  y += R"(  sky:
-    kind: sky
-    env_map_resolution: 32
-)";
-  return y;
+)"
+                                             : "");
 }
 
 Config street_config(const std::string& scene, const std::string& out, bool rigid, int steps,
@@ -87,11 +53,6 @@ Config street_config(const std::string& scene, const std::string& out, bool rigi
   return parse_config(street_yaml(rigid), "test street config", o);
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
 
 }  // namespace
 
