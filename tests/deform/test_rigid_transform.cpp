@@ -18,8 +18,13 @@
 #include "deform/rigid_transform_impl.h"
 #include "tests/deform/gradient_check.h"
 #include "tests/test_support.h"
+#include "tests/parity_util.h"
 
 using namespace gs;
+using gs::test::rel_error;
+using gs::test::to_floats;
+using gs::test::upload;
+using gs::test::random_floats;
 using gs::test::central_difference;
 using gs::test::dot;
 using gs::test::random_vector;
@@ -203,13 +208,12 @@ TEST_CASE("rigid transform: CPU pose gradients do not depend on the thread count
   RigidScene<float> s;
   s.n = sd.n;
   s.ids = sd.ids;
-  const auto to_f = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
-  s.means = to_f(sd.means);
-  s.quats = to_f(sd.quats);
-  s.pose_quats = to_f(sd.pose_quats);
-  s.pose_trans = to_f(sd.pose_trans);
+  s.means = to_floats(sd.means);
+  s.quats = to_floats(sd.quats);
+  s.pose_quats = to_floats(sd.pose_quats);
+  s.pose_trans = to_floats(sd.pose_trans);
   s.present = sd.present;
-  const std::vector<float> vm = to_f(random_vector(s.n * 3, 22)), vq = to_f(random_vector(s.n * 4, 23));
+  const std::vector<float> vm = to_floats(random_vector(s.n * 3, 22)), vq = to_floats(random_vector(s.n * 4, 23));
   auto run = [&](int threads) {
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
@@ -253,20 +257,7 @@ namespace {
 
 using gs::test::have_gpu;
 
-double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 1e-12;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, double(std::abs(a[i] - b[i])));
-    scale = std::max(scale, double(std::abs(b[i])));
-  }
-  return diff / scale;
-}
 
-template <class T>
-Buffer<T> up(const Device& d, const std::vector<T>& v) {
-  return Buffer<T>::from_host(d, v, MemCategory::other);
-}
 
 }  // namespace
 
@@ -283,15 +274,14 @@ TEST_CASE("CUDA rigid transform matches the CPU: 100k Gaussians, 50 instances", 
     s.n = n;
     s.ids = sd.ids;
     if (grouped) std::sort(s.ids.begin(), s.ids.end());
-    const auto to_f = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
-    s.means = to_f(sd.means);
-    s.quats = to_f(sd.quats);
-    s.opacity = to_f(sd.opacity);
-    s.pose_quats = to_f(sd.pose_quats);
-    s.pose_trans = to_f(sd.pose_trans);
+    s.means = to_floats(sd.means);
+    s.quats = to_floats(sd.quats);
+    s.opacity = to_floats(sd.opacity);
+    s.pose_quats = to_floats(sd.pose_quats);
+    s.pose_trans = to_floats(sd.pose_trans);
     s.present = sd.present;
     s.present[3] = s.present[17] = s.present[49] = 0;
-    const std::vector<float> vm = to_f(random_vector(n * 3, 32)), vq = to_f(random_vector(n * 4, 33));
+    const std::vector<float> vm = to_floats(random_vector(n * 3, 32)), vq = to_floats(random_vector(n * 4, 33));
 
     std::vector<float> cm(n * 3), cq(n * 4), co(n), gm(n * 3), gq(n * 4), gpq(K * 4, 0),
         gpt(K * 3, 0);
@@ -301,11 +291,11 @@ TEST_CASE("CUDA rigid transform matches the CPU: 100k Gaussians, 50 instances", 
                                     s.quats.data(), s.poses(), vm.data(), vq.data(), gm.data(),
                                     gq.data(), gpq.data(), gpt.data());
 
-    const auto ids = up(gpu, s.ids);
-    const auto means = up(gpu, s.means), quats = up(gpu, s.quats), opacity = up(gpu, s.opacity);
-    const auto pq = up(gpu, s.pose_quats), pt = up(gpu, s.pose_trans);
-    const auto present = up(gpu, s.present);
-    const auto dvm = up(gpu, vm), dvq = up(gpu, vq);
+    const auto ids = upload(gpu, s.ids);
+    const auto means = upload(gpu, s.means), quats = upload(gpu, s.quats), opacity = upload(gpu, s.opacity);
+    const auto pq = upload(gpu, s.pose_quats), pt = upload(gpu, s.pose_trans);
+    const auto present = upload(gpu, s.present);
+    const auto dvm = upload(gpu, vm), dvq = upload(gpu, vq);
     const InstancePosesT<float> poses{K, pq.data(), pt.data(), present.data()};
     Buffer<float> om(gpu, n * 3, MemCategory::other), oq(gpu, n * 4, MemCategory::other),
         oo(gpu, n, MemCategory::other), dgm(gpu, n * 3, MemCategory::other),

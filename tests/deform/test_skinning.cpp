@@ -17,8 +17,13 @@
 #include "scene/knn_smoothness.h"
 #include "tests/deform/gradient_check.h"
 #include "tests/test_support.h"
+#include "tests/parity_util.h"
 
 using namespace gs;
+using gs::test::rel_error;
+using gs::test::to_floats;
+using gs::test::upload;
+using gs::test::random_floats;
 using gs::test::central_difference;
 using gs::test::dot;
 using gs::test::random_vector;
@@ -289,20 +294,6 @@ TEST_CASE("kNN smoothness: the gradient matches finite differences of the loss",
 
 namespace {
 using gs::test::have_gpu;
-template <class T>
-Buffer<T> up(const Device& d, const std::vector<T>& v) {
-  return Buffer<T>::from_host(d, v, MemCategory::other);
-}
-std::vector<float> to_f(const std::vector<double>& v) { return {v.begin(), v.end()}; }
-double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 1e-12;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, double(std::abs(a[i] - b[i])));
-    scale = std::max(scale, double(std::abs(b[i])));
-  }
-  return diff / scale;
-}
 }  // namespace
 
 // 10 humans × 10k Gaussians, one absent: the forward, every per-Gaussian gradient and the
@@ -314,9 +305,9 @@ TEST_CASE("CUDA skinning matches the CPU: 100k Gaussians, 10 humans", "[skinning
   const SkinScene s = random_scene(100000, 10, body, 51);
   std::vector<uint8_t> present(10, 1);
   present[4] = 0;
-  const std::vector<float> means = to_f(s.means), quats = to_f(s.quats), op = to_f(s.opacity),
-                           logits = to_f(s.logits), A = to_f(s.A), Q = to_f(s.Q);
-  const std::vector<float> vm = to_f(random_vector(s.n * 3, 52)), vq = to_f(random_vector(s.n * 4, 53));
+  const std::vector<float> means = to_floats(s.means), quats = to_floats(s.quats), op = to_floats(s.opacity),
+                           logits = to_floats(s.logits), A = to_floats(s.A), Q = to_floats(s.Q);
+  const std::vector<float> vm = to_floats(random_vector(s.n * 3, 52)), vq = to_floats(random_vector(s.n * 4, 53));
   const SkinBindingT<float> cb{s.human.data(), s.joints.data(), logits.data()};
   const SkinPosesT<float> cp{10, A.data(), Q.data(), present.data()};
   std::vector<float> cm(s.n * 3), cq(s.n * 4), co(s.n), gm(s.n * 3), gq(s.n * 4), gl(s.n * 4),
@@ -325,10 +316,10 @@ TEST_CASE("CUDA skinning matches the CPU: 100k Gaussians, 10 humans", "[skinning
                           cm.data(), cq.data(), co.data());
   skinning_backward<float>(Device::cpu(), s.n, cb, means.data(), quats.data(), cp, vm.data(),
                            vq.data(), gm.data(), gq.data(), gl.data(), gj.data());
-  const auto dh = up(gpu, s.human), dj = up(gpu, s.joints);
-  const auto dl = up(gpu, logits), dmeans = up(gpu, means), dquats = up(gpu, quats), dop = up(gpu, op);
-  const auto dA = up(gpu, A), dQ = up(gpu, Q), dvm = up(gpu, vm), dvq = up(gpu, vq);
-  const auto dpresent = up(gpu, present);
+  const auto dh = upload(gpu, s.human), dj = upload(gpu, s.joints);
+  const auto dl = upload(gpu, logits), dmeans = upload(gpu, means), dquats = upload(gpu, quats), dop = upload(gpu, op);
+  const auto dA = upload(gpu, A), dQ = upload(gpu, Q), dvm = upload(gpu, vm), dvq = upload(gpu, vq);
+  const auto dpresent = upload(gpu, present);
   const SkinBindingT<float> gb{dh.data(), dj.data(), dl.data()};
   const SkinPosesT<float> gp{10, dA.data(), dQ.data(), dpresent.data()};
   Buffer<float> om(gpu, s.n * 3, MemCategory::other), oq(gpu, s.n * 4, MemCategory::other),
@@ -356,20 +347,20 @@ TEST_CASE("CUDA kNN smoothness gradient matches the CPU: 100k Gaussians", "[skin
   if (!have_gpu()) return;
   const Device gpu = Device::cuda(0);
   const size_t n = 100000;
-  const std::vector<float> pts = to_f(random_vector(n * 3, 61));
+  const std::vector<float> pts = to_floats(random_vector(n * 3, 61));
   std::vector<int32_t> group(n);
   for (size_t i = 0; i < n; ++i) group[i] = int32_t(i % 20);
   std::vector<int32_t> off, idx;
   build_knn_graph(pts, group, 8, off, idx);
-  const std::vector<float> values = to_f(random_vector(n * 7, 62));
-  const std::vector<float> g0 = to_f(random_vector(n * 5, 63));
+  const std::vector<float> values = to_floats(random_vector(n * 7, 62));
+  const std::vector<float> g0 = to_floats(random_vector(n * 5, 63));
   const double scale = 2 * 1e-3 / double(idx.size() / 2);
   std::vector<float> cpu = g0;
   add_smoothness_gradient(Device::cpu(), n, off.data(), idx.data(), values.data() + 2, 7, 4,
                           scale, cpu.data() + 1, 5);
-  const auto doff = up(gpu, off), didx = up(gpu, idx);
-  const auto dval = up(gpu, values);
-  auto dg = up(gpu, g0);
+  const auto doff = upload(gpu, off), didx = upload(gpu, idx);
+  const auto dval = upload(gpu, values);
+  auto dg = upload(gpu, g0);
   add_smoothness_gradient(gpu, n, doff.data(), didx.data(), dval.data() + 2, 7, 4, scale,
                           dg.data() + 1, 5);
   const std::vector<float> got = dg.to_host();

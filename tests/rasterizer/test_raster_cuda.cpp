@@ -15,8 +15,13 @@
 #include "rasterizer/rasterize.h"
 #include "rasterizer/sh.h"
 #include "tests/rasterizer/raster_test_util.h"
+#include "tests/parity_util.h"
 
 using namespace gs;
+using gs::test::rel_error;
+using gs::test::to_floats;
+using gs::test::upload;
+using gs::test::random_floats;
 using namespace gs::test;
 
 namespace {
@@ -39,15 +44,6 @@ struct DeviceScene {
 };
 
 // max |a − b| / (max |b| + tiny): one relative error for a whole array.
-double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 1e-12;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, double(std::abs(a[i] - b[i])));
-    scale = std::max(scale, double(std::abs(b[i])));
-  }
-  return diff / scale;
-}
 
 void compare_scene(const HostScene<float>& s, const Camera& cam, const RasterSettings& rs,
                    std::mt19937& rng) {

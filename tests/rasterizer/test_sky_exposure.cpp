@@ -19,8 +19,13 @@
 #include "rasterizer/sky_map_impl.h"
 #include "tests/deform/gradient_check.h"
 #include "tests/test_support.h"
+#include "tests/parity_util.h"
 
 using namespace gs;
+using gs::test::rel_error;
+using gs::test::to_floats;
+using gs::test::upload;
+using gs::test::random_floats;
 using gs::test::central_difference;
 using gs::test::dot;
 using gs::test::random_vector;
@@ -245,25 +250,8 @@ namespace {
 
 using gs::test::have_gpu;
 
-double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 1e-12;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, double(std::abs(a[i] - b[i])));
-    scale = std::max(scale, double(std::abs(b[i])));
-  }
-  return diff / scale;
-}
 
-std::vector<float> random_floats(size_t n, uint64_t seed, float lo, float hi) {
-  const std::vector<double> d = random_vector(n, seed, lo, hi);
-  return std::vector<float>(d.begin(), d.end());
-}
 
-template <class T>
-Buffer<T> up(const Device& d, const std::vector<T>& v) {
-  return Buffer<T>::from_host(d, v, MemCategory::other);
-}
 
 }  // namespace
 
@@ -283,7 +271,7 @@ TEST_CASE("CUDA sky composite matches the CPU at 512x512", "[sky][cuda]") {
                                  out.data(), sky.data());
     sky_composite_backward<float>(Device::cpu(), cam, r, texels.data(), alpha.data(),
                                   v_out.data(), v_alpha.data(), v_texels.data());
-    const auto dt = up(gpu, texels), drgb = up(gpu, rgb), da = up(gpu, alpha), dv = up(gpu, v_out);
+    const auto dt = upload(gpu, texels), drgb = upload(gpu, rgb), da = upload(gpu, alpha), dv = upload(gpu, v_out);
     Buffer<float> dout(gpu, px * 3, MemCategory::other), dsky(gpu, px * 3, MemCategory::other);
     auto dva = Buffer<float>::zeros(gpu, px, MemCategory::other);
     auto dvt = Buffer<float>::zeros(gpu, texels.size(), MemCategory::other);
@@ -311,7 +299,7 @@ TEST_CASE("CUDA exposure affine matches the CPU at 512x512", "[exposure][cuda]")
   exposure_backward<float>(Device::cpu(), px, params.data(), rgb.data(), v_out.data(),
                            v_rgb.data(), v_params.data());
   const double reg_cpu = exposure_regularizer<float>(Device::cpu(), params.data(), 1e-5, v_params.data());
-  const auto dp = up(gpu, params), drgb = up(gpu, rgb), dv = up(gpu, v_out);
+  const auto dp = upload(gpu, params), drgb = upload(gpu, rgb), dv = upload(gpu, v_out);
   Buffer<float> dout(gpu, px * 3, MemCategory::other), dvr(gpu, px * 3, MemCategory::other);
   auto dvp = Buffer<float>::zeros(gpu, kExposureParams, MemCategory::other);
   exposure_forward<float>(gpu, px, dp.data(), drgb.data(), dout.data());
@@ -323,7 +311,7 @@ TEST_CASE("CUDA exposure affine matches the CPU at 512x512", "[exposure][cuda]")
   CHECK(rel_error(dvp.to_host(), v_params) < 1e-3);
   CHECK(reg_gpu == Approx(reg_cpu).epsilon(1e-6));
   // In place, as the training step calls it (∂L/∂out overwritten by ∂L/∂rgb): the same.
-  auto dinplace = up(gpu, v_out);
+  auto dinplace = upload(gpu, v_out);
   auto dvp2 = Buffer<float>::zeros(gpu, kExposureParams, MemCategory::other);
   exposure_backward<float>(gpu, px, dp.data(), drgb.data(), dinplace.data(), dinplace.data(),
                            dvp2.data());

@@ -15,8 +15,13 @@
 #include "tests/deform/gradient_check.h"
 #include "tests/test_support.h"
 #include "trainer/street_losses.h"
+#include "tests/parity_util.h"
 
 using namespace gs;
+using gs::test::rel_error;
+using gs::test::to_floats;
+using gs::test::upload;
+using gs::test::random_floats;
 using gs::test::central_difference;
 using gs::test::random_vector;
 
@@ -149,25 +154,8 @@ namespace {
 
 using gs::test::have_gpu;
 
-double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 1e-12;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, double(std::abs(a[i] - b[i])));
-    scale = std::max(scale, double(std::abs(b[i])));
-  }
-  return diff / scale;
-}
 
-std::vector<float> random_floats(size_t n, uint64_t seed, float lo, float hi) {
-  const std::vector<double> d = random_vector(n, seed, lo, hi);
-  return std::vector<float>(d.begin(), d.end());
-}
 
-template <class T>
-Buffer<T> up(const Device& d, const std::vector<T>& v) {
-  return Buffer<T>::from_host(d, v, MemCategory::other);
-}
 
 }  // namespace
 
@@ -185,8 +173,8 @@ TEST_CASE("CUDA street losses match the CPU at 512x512", "[street_loss][cuda]") 
   const double lidar_c = lidar_depth_loss<float>(Device::cpu(), px, depth.data(), alpha.data(),
                                                  lidar.data(), kLidarDepthLossWeight, vd.data(),
                                                  va.data());
-  const auto da = up(gpu, alpha), dd = up(gpu, depth), dl = up(gpu, lidar);
-  const auto dm = up(gpu, mask);
+  const auto da = upload(gpu, alpha), dd = upload(gpu, depth), dl = upload(gpu, lidar);
+  const auto dm = upload(gpu, mask);
   auto dva = Buffer<float>::zeros(gpu, px, MemCategory::other);
   auto dvd = Buffer<float>::zeros(gpu, px, MemCategory::other);
   const double sky_g = sky_opacity_loss<float>(gpu, px, da.data(), dm.data(),
