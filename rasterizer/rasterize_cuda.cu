@@ -186,11 +186,12 @@ __global__ void __launch_bounds__(kBlock) blend_backward_kernel(BlendBackwardArg
       bool valid = inside && pos < my_n;
       if (valid) {
         const float dx = fx - sp.mx, dy = fy - sp.my;
-        const float alpha = splat_alpha(sp.conic, sp.opacity, dx, dy);
-        valid = alpha > 0.f;
+        const AlphaAndGauss<float> ag = splat_alpha_and_gauss(sp.conic, sp.opacity, dx, dy);
+        valid = ag.alpha > 0.f;
         if (valid) {
-          const float v_a = pg.step(alpha, sp.color, sp.depth, &g[8], &g[11]);
-          const SplatGrad<float> sg = v_splat_alpha(sp.conic, sp.opacity, dx, dy, v_a);
+          const float v_a = pg.step(ag.alpha, sp.color, sp.depth, &g[8], &g[11]);
+          const SplatGrad<float> sg =
+              v_splat_alpha_given(sp.conic, sp.opacity, dx, dy, ag.gauss, v_a);
           g[0] = sg.mean2d.x;
           g[1] = sg.mean2d.y;
           g[2] = fabsf(sg.mean2d.x) * a.abs_scale[0];

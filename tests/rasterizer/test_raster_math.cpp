@@ -225,6 +225,36 @@ TEST_CASE("splat alpha backward matches finite differences, and clamps", "[raste
   (void)rng;
 }
 
+TEST_CASE("the backward's alpha-and-exponential is splat_alpha and v_splat_alpha exactly",
+          "[raster][math]") {
+  // The tile loops take α and exp(power) from one evaluation; they must be bit-identical to the
+  // two separate calls, in float (the CPU and CUDA loops) and in double.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> conic(0.01f, 2.f), off(-0.3f, 0.3f), o(0.f, 1.f),
+      d(-6.f, 6.f), g(-1.f, 1.f);
+  size_t nonzero = 0;
+  for (int t = 0; t < 20000; ++t) {
+    const Sym2<float> c{conic(rng), off(rng), conic(rng)};
+    const float op = o(rng), dx = d(rng), dy = d(rng), v = g(rng);
+    const AlphaAndGauss<float> ag = splat_alpha_and_gauss(c, op, dx, dy);
+    REQUIRE(ag.alpha == splat_alpha(c, op, dx, dy));
+    if (!(ag.alpha > 0.f)) continue;
+    ++nonzero;
+    const SplatGrad<float> a = v_splat_alpha_given(c, op, dx, dy, ag.gauss, v);
+    const SplatGrad<float> b = v_splat_alpha(c, op, dx, dy, v);
+    REQUIRE(a.mean2d.x == b.mean2d.x);
+    REQUIRE(a.mean2d.y == b.mean2d.y);
+    REQUIRE(a.conic.a == b.conic.a);
+    REQUIRE(a.conic.b == b.conic.b);
+    REQUIRE(a.conic.c == b.conic.c);
+    REQUIRE(a.opacity == b.opacity);
+  }
+  CHECK(nonzero > 2000);
+  const AlphaAndGauss<double> ag = splat_alpha_and_gauss(Sym2<double>{1, 0, 1}, 0.999, 0.0, 0.0);
+  CHECK(ag.alpha == 0.99);  // clamped, with exp(0) = 1 kept for the clamp test of the gradient
+  CHECK(ag.gauss == 1.0);
+}
+
 TEST_CASE("pixel blend backward matches finite differences of a whole pixel", "[raster][math]") {
   // Five Gaussians over one pixel: α, colour and depth of each as parameters.
   std::mt19937 rng(7);
