@@ -72,6 +72,11 @@ void use_stream_ordered_pool(bool on, size_t keep_bytes) {
   std::lock_guard<std::mutex> lock(s.mutex);
   int device = 0;
   GS_CUDA_CHECK(cudaGetDevice(&device));
+  int supported = 0;
+  GS_CUDA_CHECK(cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device));
+  if (on && !supported)
+    throw ConfigError("memory.allocator: stream_pool needs a GPU and driver with memory pools",
+                      "use memory.allocator: cuda_malloc");
   cudaMemPool_t pool;
   GS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
   uint64_t threshold = on ? uint64_t(keep_bytes) : 0;  // the attribute is a 64-bit unsigned
