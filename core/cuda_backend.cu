@@ -34,6 +34,7 @@ namespace {
 struct PoolState {
   std::mutex mutex;
   bool on = false;
+  size_t keep_bytes = 0;
   std::unordered_set<void*> pointers;
 };
 PoolState& pool_state() {
@@ -54,7 +55,14 @@ void* malloc_device(size_t bytes) {
     return nullptr;
   }
   GS_CUDA_CHECK(err);
-  if (s.on) s.pointers.insert(p);
+  if (s.on) {
+    try {
+      s.pointers.insert(p);
+    } catch (...) {  // no host memory for the bookkeeping: give the block back
+      cudaFreeAsync(p, cudaStream_t(0));
+      throw;
+    }
+  }
   return p;
 }
 
@@ -86,6 +94,33 @@ void use_stream_ordered_pool(bool on, size_t keep_bytes) {
     GS_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
   }
   s.on = on;
+  s.keep_bytes = on ? keep_bytes : 0;
+}
+
+bool stream_ordered_pool_on() {
+  PoolState& s = pool_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.on;
+}
+
+size_t stream_pool_keep_bytes() {
+  PoolState& s = pool_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.keep_bytes;
+}
+
+size_t stream_pool_reserved_high() {
+  int device = 0;
+  GS_CUDA_CHECK(cudaGetDevice(&device));
+  int supported = 0;
+  GS_CUDA_CHECK(cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device));
+  if (!supported) return 0;
+  cudaMemPool_t pool;
+  GS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+  uint64_t high = 0, zero = 0;
+  GS_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &high));
+  GS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &zero));
+  return size_t(high);
 }
 
 void copy_host_to_device(void* dst, const void* src, size_t bytes) {

@@ -74,8 +74,23 @@ void synchronize(const Device& device) {
   if (device.is_cuda()) cuda::synchronize();
 }
 
-void use_stream_ordered_pool(const Device& device, bool on, size_t keep_bytes) {
-  if (device.is_cuda()) cuda::use_stream_ordered_pool(on, keep_bytes);
+StreamPoolScope::StreamPoolScope(const Device& device, size_t keep_bytes) : device_(device) {
+  if (!device_.is_cuda()) return;
+  previous_ = cuda::stream_ordered_pool_on();
+  cuda::use_stream_ordered_pool(true, keep_bytes);
+}
+
+StreamPoolScope::~StreamPoolScope() {
+  if (!device_.is_cuda()) return;
+  try {
+    cuda::use_stream_ordered_pool(previous_, previous_ ? cuda::stream_pool_keep_bytes() : 0);
+  } catch (const std::exception& e) {  // a destructor must not throw (a CUDA error unwinding)
+    log_warn("memory: could not leave the stream-ordered pool: ", e.what());
+  }
+}
+
+size_t stream_pool_reserved_high(const Device& device) {
+  return device.is_cuda() ? cuda::stream_pool_reserved_high() : 0;
 }
 
 }  // namespace gs

@@ -45,10 +45,27 @@ std::optional<DeviceMemoryInfo> device_memory_info(const Device& device);
 // Waits for queued device work to finish (no-op on the CPU).
 void synchronize(const Device& device);
 
-// CUDA buffers allocated from now on come from the device's stream-ordered memory pool, which
-// keeps at most `keep_bytes` after a synchronisation (`on`), or from cudaMalloc (`!on`, the
-// default). Either way they are accounted and capped alike (memory_accounting.h). No-op on
+// For its lifetime, CUDA buffers allocated on `device` come from the device's stream-ordered
+// memory pool, which keeps at most `keep_bytes` after a synchronisation; cudaMalloc otherwise
+// (the default). Either way they are accounted and capped alike (memory_accounting.h). On
+// destruction the previous mode returns and the pool is trimmed after a synchronisation, so
+// declare the scope before the buffers it serves: what they held goes back to the device only
+// if they are freed first. Throws, changing nothing, on a GPU without memory pools. No-op on
 // the CPU.
-void use_stream_ordered_pool(const Device& device, bool on, size_t keep_bytes);
+class StreamPoolScope {
+ public:
+  StreamPoolScope(const Device& device, size_t keep_bytes);
+  ~StreamPoolScope();
+  StreamPoolScope(const StreamPoolScope&) = delete;
+  StreamPoolScope& operator=(const StreamPoolScope&) = delete;
+
+ private:
+  Device device_;
+  bool previous_ = false;
+};
+
+// Bytes the device's stream-ordered pool has held at most since the last call (0 on the CPU or
+// when the pool was never used); the high-water mark restarts at what it holds now.
+size_t stream_pool_reserved_high(const Device& device);
 
 }  // namespace gs

@@ -74,6 +74,7 @@ void MemoryAccountant::refused_by_device(MemCategory category, size_t bytes) noe
   release(category, bytes);
   std::lock_guard<std::mutex> lock(mutex_);
   ++s_.refused;
+  if (s_.allocations > 0) --s_.allocations;  // counted by reserve(), never made
 }
 
 size_t MemoryAccountant::current(MemCategory category) const {

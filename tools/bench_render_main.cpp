@@ -1,6 +1,7 @@
 // bench_render: times SH→colour, rasterizer forward and backward on a PLY for one view and prints
 // one JSON object (medians over repeats, visible Gaussians, tile instances, peak accounted bytes
 // by category) on stdout. Exit codes as gsrender: 1 runtime error, 2 usage error.
+#include <memory>
 #include <omp.h>
 #include <time.h>
 
@@ -154,10 +155,12 @@ int run(const Options& o) {
 
   gs::MemoryAccountant& acc = gs::MemoryAccountant::of(device.kind);
   acc.reset_peak();
-  // The pool may keep what the device has (the benchmark is not capped).
-  if (o.allocator == "stream_pool") {
+  // The pool may keep what the device has (the benchmark is not capped). Declared before the
+  // buffers, so it outlives them.
+  std::unique_ptr<gs::StreamPoolScope> pool;
+  if (o.allocator == "stream_pool" && device.is_cuda()) {
     const auto info = gs::device_memory_info(device);
-    gs::use_stream_ordered_pool(device, true, info ? info->total_bytes : 0);
+    pool = std::make_unique<gs::StreamPoolScope>(device, info ? info->total_bytes : 0);
   }
   const gs::DeviceGaussians g = gs::DeviceGaussians::upload(device, cloud);
   gs::Buffer<float> colors(device, g.count * 3, gs::MemCategory::raster);

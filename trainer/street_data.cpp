@@ -261,12 +261,15 @@ bool LidarDepthCache::dense(const StreetTraining& st, size_t view, int frame, in
                             const Camera& camera, std::vector<float>& out) {
   if (frame < 0 || size_t(frame) >= st.scene.lidar.size()) return false;
   const size_t pixels = size_t(camera.width) * size_t(camera.height);
+  GS_CHECK(pixels <= size_t(UINT32_MAX), "LiDAR depth cache: image of " +
+                                             std::to_string(pixels) + " pixels is too large");
   auto it = views_.find({view, factor});
   if (it == views_.end()) {
     const std::vector<float>& p = st.scene.lidar[size_t(frame)].points;
     const std::vector<float> image = lidar_depth_image(camera, p.data(), p.size() / 3);
     Sparse s;
-    s.pixels = pixels;
+    s.frame = frame;
+    s.camera = camera;
     for (size_t i = 0; i < image.size(); ++i)
       if (image[i] != 0.f) {
         s.index.push_back(uint32_t(i));
@@ -275,8 +278,12 @@ bool LidarDepthCache::dense(const StreetTraining& st, size_t view, int frame, in
     it = views_.emplace(std::make_pair(view, factor), std::move(s)).first;
   }
   const Sparse& s = it->second;
-  GS_CHECK(s.pixels == pixels, "LiDAR depth cache: view " + std::to_string(view) +
-                                   " seen at another resolution for the same factor");
+  const Camera& c = s.camera;
+  GS_CHECK(s.frame == frame && c.width == camera.width && c.height == camera.height &&
+               c.fx == camera.fx && c.fy == camera.fy && c.cx == camera.cx && c.cy == camera.cy &&
+               std::equal(c.world_to_camera, c.world_to_camera + 16, camera.world_to_camera),
+           "LiDAR depth cache: view " + std::to_string(view) + " at factor " +
+               std::to_string(factor) + " asked for another frame or camera than it cached");
   out.assign(pixels, 0.f);
   for (size_t k = 0; k < s.index.size(); ++k) out[s.index[k]] = s.depth[k];
   return true;

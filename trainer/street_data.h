@@ -66,7 +66,8 @@ class LidarDepthCache {
 
  private:
   struct Sparse {
-    size_t pixels = 0;            // of the dense image
+    int frame = -1;               // what it was projected for, checked on every use
+    Camera camera;
     std::vector<uint32_t> index;  // pixels with a return
     std::vector<float> depth;     // their depth
   };

@@ -230,23 +230,15 @@ TrainSummary TrainingRun::run() {
     ~CapRestore() { acc.set_cap(cap); }
   } restore_cap{acc, acc.cap()};
   acc.reset_peak();
-  // memory.allocator: the pool keeps at most the budget's usable part; cudaMalloc again after.
-  const bool pool = dev_.is_cuda() && cfg_.memory.allocator == "stream_pool";
-  struct AllocatorRestore {
-    Device device;
-    bool pool;
-    ~AllocatorRestore() {
-      if (!pool) return;
-      try {
-        use_stream_ordered_pool(device, false, 0);
-      } catch (const std::exception& e) {  // a destructor must not throw (a CUDA error unwinding)
-        log_warn("memory: could not leave the stream-ordered pool: ", e.what());
-      }
-    }
-  } restore_allocator{dev_, pool};
-  if (pool)
-    use_stream_ordered_pool(
-        dev_, true, size_t(cfg_.memory.budget_gb * 1e9 * (1.0 - cfg_.memory.safety_margin)));
+  // memory.allocator: the pool keeps at most what the cap allows (the usable budget less what
+  // the device holds already, as setup_plan measures the context); cudaMalloc again after the
+  // run's buffers are gone (pool_scope_ is the first member, so the last destroyed).
+  if (dev_.is_cuda() && cfg_.memory.allocator == "stream_pool") {
+    const double usable = cfg_.memory.budget_gb * 1e9 * (1.0 - cfg_.memory.safety_margin);
+    const auto info = device_memory_info(dev_);
+    const double held = info ? double(info->total_bytes - info->free_bytes) : 0.0;
+    pool_scope_ = std::make_unique<StreamPoolScope>(dev_, size_t(std::max(0.0, usable - held)));
+  }
   setup_data();
   setup_plan();
   setup_model();
@@ -311,6 +303,9 @@ TrainSummary TrainingRun::run() {
 
 void TrainingRun::finish(TrainSummary& s, int last_step) {
   s.iterations_done = last_step;
+  if (lidar_cache_.views() > 0)
+    log_info("LiDAR depth cache: ", lidar_cache_.views(), " view resolutions, ",
+             format_bytes(lidar_cache_.host_bytes()), " of host memory");
   s.train_seconds = train_seconds_before_ +
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();
   if (!s.interrupted) {

@@ -122,6 +122,8 @@ class TrainingRun {
   // The first node with a deformation network (nullptr: none).
   const SceneNode* network_node() const;
 
+  // First, so destroyed last: the stream-ordered pool (memory.allocator) outlives every buffer.
+  std::unique_ptr<StreamPoolScope> pool_scope_;
   Config cfg_;  // not const: the plan may lower data.width/height
   const TrainerOptions opt_;
   const std::string out_;

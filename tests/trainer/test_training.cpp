@@ -224,8 +224,10 @@ TEST_CASE("CUDA training from the stream-ordered pool matches cudaMalloc under t
   const double context_gb = double(info->total_bytes - info->free_bytes) / 1e9;
   const std::string budget = "memory.budget_gb=" + std::to_string(context_gb + 0.5);
   TrainSummary runs[2];
+  size_t pool_high[2] = {0, 0};
   const char* allocators[2] = {"cuda_malloc", "stream_pool"};
   for (int k = 0; k < 2; ++k) {
+    stream_pool_reserved_high(Device::cuda());  // restarts the pool's high-water mark
     const std::string out = dir / allocators[k];
     runs[k] = run_training(tiny_config(scene, out, 400,
                                        {"device=cuda", budget,
@@ -234,9 +236,16 @@ TEST_CASE("CUDA training from the stream-ordered pool matches cudaMalloc under t
     INFO(allocators[k] << ": " << runs[k].test_psnr << " dB, " << runs[k].gaussians
                        << " Gaussians");
     CHECK(runs[k].peak_bytes <= runs[k].budget_bytes);
+    // The pool held at most the budget (and, below, served the stream_pool run).
+    pool_high[k] = stream_pool_reserved_high(Device::cuda());
+    INFO("pool high-water mark " << pool_high[k] << " bytes");
+    CHECK(pool_high[k] <= runs[k].budget_bytes);
     for (const nlohmann::json& line : read_jsonl(out + "/memory.jsonl"))
       CHECK(line["device_used_bytes"].get<double>() <= line["budget_bytes"].get<double>());
   }
+  // The run's buffers came from the pool: its high-water mark grew by at least the Gaussians'
+  // geometry (means, scales, quaternions, opacities: 11 floats each).
+  CHECK(pool_high[1] > pool_high[0] + runs[1].gaussians * 11 * sizeof(float));
   // The backward's float atomics make two CUDA runs differ in the last bits, not more.
   CHECK(std::abs(runs[1].test_psnr - runs[0].test_psnr) < 0.5);
   CHECK(std::abs(double(runs[1].gaussians) - double(runs[0].gaussians)) <
