@@ -5,7 +5,9 @@
 #   here:   GSTRAIN_BUILD_DIR=build-h200 GSTRAIN_CUDA_ARCHS=90 scripts/build.sh
 #           ../shared/device/pack.sh build-h200 && cp scripts/device_check.sh .device_carry/
 #           cp -r ../shared/data/nerf_lego_train .device_carry/lego      # MODE=static (42 MB)
-#           cp ../shared/data/splats/biker.ply .device_carry/                # render benchmark (8.6 MB)
+#           cp ../shared/data/splats/guitar.ply .device_carry/bench.ply      # render benchmark (4.9 MiB)
+# Sizes (2026-11-29, sm_90 build): src.tar.xz 3.3 MiB + lib.tar.xz 12 MiB + lego 42 MiB + bench
+# 4.9 MiB = 62 MiB of the 64 MiB carry; D-NeRF lego (20 MiB) does not fit beside the lego.
 #           cp -r ../shared/data/dnerf_lego .device_carry/dnerf          # MODE=dnerf (20 MB)
 #   there:  MODE=all RESULTS=$OUT bash .device_carry/device_check.sh   (everything in one call,
 #           concurrently on the one GPU, under the 10-minute limit of a call; or one of:)
@@ -70,12 +72,12 @@ if [ "$MODE" = all ]; then
   timeout -k 10 100 compute-sanitizer --tool memcheck --print-limit 10 "$B/tests/gstrain_tests" \
     "[cuda]~[train]" > $RUNS/memcheck.log 2>&1; tail -4 $RUNS/memcheck.log
   step "render benchmark: cudaMalloc against the stream-ordered pool (shared GPU: indicative)"
-  [ -f "$D/biker.ply" ] || echo "no biker.ply in the carry: skipped"
+  [ -f "$D/bench.ply" ] || echo "no bench.ply in the carry: skipped"
   for a in cuda_malloc stream_pool; do
-    [ -f "$D/biker.ply" ] || break
-    timeout -k 5 40 "$B/bin/bench_render" --ply "$D/biker.ply" --cameras tests/fixtures/biker_cameras.json \
+    [ -f "$D/bench.ply" ] || break
+    timeout -k 5 40 "$B/bin/bench_render" --ply "$D/bench.ply" --width 1280 --height 720 \
       --device cuda --repeats 50 --allocator $a > $RUNS/bench_$a.json 2>&1
-    grep -E '"(allocator|total_ms_median)"' $RUNS/bench_$a.json
+    grep -E '"(allocator|gaussians|total_ms_median)"' $RUNS/bench_$a.json
   done
   step "waiting for the trainings"
   wait "${TPIDS[@]}"; kill $SMI $SMI_APPS $SAVER
@@ -97,7 +99,8 @@ if [ "$MODE" = static ]; then
     "[cuda]~[train]" 2>&1 | tail -8
   step "render benchmark: cudaMalloc against the stream-ordered pool (memory.allocator)"
   for a in cuda_malloc stream_pool; do
-    timeout 60 "$B/bin/bench_render" --ply "$D/biker.ply" --cameras tests/fixtures/biker_cameras.json \
+    [ -f "$D/bench.ply" ] || { echo "no bench.ply in the carry: skipped"; break; }
+    timeout 60 "$B/bin/bench_render" --ply "$D/bench.ply" --width 1280 --height 720 \
       --device cuda --repeats 50 --allocator $a 2>&1 | grep -E '"(allocator|gaussians|instances|forward_ms_median|backward_ms_median|total_ms_median|peak_bytes)"'
   done
   data=$D/lego; preset=static_24gb; extra="--set data.background=white --set data.test_every=8"
