@@ -100,3 +100,14 @@ TEST_CASE("format_bytes is readable", "[core]") {
   CHECK(format_bytes(1536) == "1.50 KiB");
   CHECK(format_bytes(size_t(12) << 30) == "12.00 GiB");
 }
+
+TEST_CASE("an allocation the device refuses is counted as refused, not as made", "[core][memory]") {
+  MemoryAccountant& acc = MemoryAccountant::of(DeviceKind::CPU);
+  const MemorySnapshot before = acc.snapshot();
+  acc.reserve(MemCategory::other, 4096);
+  acc.refused_by_device(MemCategory::other, 4096);
+  const MemorySnapshot after = acc.snapshot();
+  CHECK(after.allocations == before.allocations);
+  CHECK(after.refused == before.refused + 1);
+  CHECK(after.current_total == before.current_total);
+}
