@@ -75,48 +75,44 @@ void free_device(void* ptr) noexcept {
     GS_CUDA_CHECK_NOTHROW(cudaFree(ptr));
 }
 
-void use_stream_ordered_pool(bool on, size_t keep_bytes) {
-  PoolState& s = pool_state();
-  std::lock_guard<std::mutex> lock(s.mutex);
+namespace {
+// The current device's default memory pool, or false when the device has none.
+bool default_pool(cudaMemPool_t* pool) {
   int device = 0;
   GS_CUDA_CHECK(cudaGetDevice(&device));
   int supported = 0;
   GS_CUDA_CHECK(cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device));
+  if (!supported) return false;
+  GS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(pool, device));
+  return true;
+}
+}  // namespace
+
+PoolMode use_stream_ordered_pool(bool on, size_t keep_bytes) {
+  PoolState& s = pool_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  cudaMemPool_t pool;
+  const bool supported = default_pool(&pool);
   if (on && !supported)
     throw ConfigError("memory.allocator: stream_pool needs a GPU and driver with memory pools",
                       "use memory.allocator: cuda_malloc");
-  cudaMemPool_t pool;
-  GS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
-  uint64_t threshold = on ? uint64_t(keep_bytes) : 0;  // the attribute is a 64-bit unsigned
-  GS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
-  if (!on) {
-    GS_CUDA_CHECK(cudaDeviceSynchronize());
-    GS_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+  const PoolMode previous{s.on, s.keep_bytes};
+  if (supported) {
+    uint64_t threshold = on ? uint64_t(keep_bytes) : 0;  // the attribute is a 64-bit unsigned
+    GS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+    if (!on) {
+      GS_CUDA_CHECK(cudaDeviceSynchronize());
+      GS_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+    }
   }
   s.on = on;
   s.keep_bytes = on ? keep_bytes : 0;
-}
-
-bool stream_ordered_pool_on() {
-  PoolState& s = pool_state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.on;
-}
-
-size_t stream_pool_keep_bytes() {
-  PoolState& s = pool_state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.keep_bytes;
+  return previous;
 }
 
 size_t stream_pool_reserved_high() {
-  int device = 0;
-  GS_CUDA_CHECK(cudaGetDevice(&device));
-  int supported = 0;
-  GS_CUDA_CHECK(cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device));
-  if (!supported) return 0;
   cudaMemPool_t pool;
-  GS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+  if (!default_pool(&pool)) return 0;
   uint64_t high = 0, zero = 0;
   GS_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &high));
   GS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &zero));

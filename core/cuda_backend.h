@@ -22,10 +22,13 @@ void free_device(void* ptr) noexcept;
 // the default stream) for the allocations that follow, keeping at most `keep_bytes` reserved
 // in the pool after a synchronisation; `false` returns to cudaMalloc, synchronises and trims
 // the pool to what is still allocated from it. Pointers are freed the way they were allocated
-// whatever the mode is then. Use through StreamPoolScope (core/device.h).
-void use_stream_ordered_pool(bool on, size_t keep_bytes);
-bool stream_ordered_pool_on();
-size_t stream_pool_keep_bytes();
+// whatever the mode is then. Returns the mode it replaced. Use through StreamPoolScope
+// (core/device.h).
+struct PoolMode {
+  bool on = false;
+  size_t keep_bytes = 0;
+};
+PoolMode use_stream_ordered_pool(bool on, size_t keep_bytes);
 // The pool's reserved-memory high-water mark since the last call, which resets it.
 size_t stream_pool_reserved_high();
 

@@ -24,9 +24,7 @@ void copy_device_to_host(void*, const void*, size_t) { no_cuda(); }
 void copy_device_to_device(void*, const void*, size_t) { no_cuda(); }
 void memset_device(void*, int, size_t) { no_cuda(); }
 void mem_info(size_t*, size_t*) { no_cuda(); }
-void use_stream_ordered_pool(bool, size_t) { no_cuda(); }
-bool stream_ordered_pool_on() { return false; }
-size_t stream_pool_keep_bytes() { return 0; }
+PoolMode use_stream_ordered_pool(bool, size_t) { no_cuda(); }
 size_t stream_pool_reserved_high() { return 0; }
 void synchronize() { no_cuda(); }
 

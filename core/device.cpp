@@ -76,14 +76,15 @@ void synchronize(const Device& device) {
 
 StreamPoolScope::StreamPoolScope(const Device& device, size_t keep_bytes) : device_(device) {
   if (!device_.is_cuda()) return;
-  previous_ = cuda::stream_ordered_pool_on();
-  cuda::use_stream_ordered_pool(true, keep_bytes);
+  const cuda::PoolMode previous = cuda::use_stream_ordered_pool(true, keep_bytes);
+  previous_on_ = previous.on;
+  previous_keep_bytes_ = previous.keep_bytes;
 }
 
 StreamPoolScope::~StreamPoolScope() {
   if (!device_.is_cuda()) return;
   try {
-    cuda::use_stream_ordered_pool(previous_, previous_ ? cuda::stream_pool_keep_bytes() : 0);
+    cuda::use_stream_ordered_pool(previous_on_, previous_keep_bytes_);
   } catch (const std::exception& e) {  // a destructor must not throw (a CUDA error unwinding)
     log_warn("memory: could not leave the stream-ordered pool: ", e.what());
   }

@@ -61,7 +61,8 @@ class StreamPoolScope {
 
  private:
   Device device_;
-  bool previous_ = false;
+  bool previous_on_ = false;  // the mode it replaced, restored on destruction
+  size_t previous_keep_bytes_ = 0;
 };
 
 // Bytes the device's stream-ordered pool has held at most since the last call (0 on the CPU or

@@ -19,16 +19,6 @@ GS_HD inline T splat_power(Sym2<T> conic, T dx, T dy) {
   return T(-0.5) * (conic.a * dx * dx + conic.c * dy * dy) - conic.b * dx * dy;
 }
 
-// α of a Gaussian at a pixel, or 0 when it is skipped (α < 1/255, or a positive power from a
-// numerically indefinite conic).
-template <class T>
-GS_HD inline T splat_alpha(Sym2<T> conic, T opacity, T dx, T dy) {
-  const T power = splat_power(conic, dx, dy);
-  if (power > T(0)) return T(0);
-  const T alpha = min_(T(kAlphaMax), opacity * exp_(power));
-  return alpha < T(kBlendAlphaMin) ? T(0) : alpha;
-}
-
 // Gradients of one splat at one pixel.
 template <class T>
 struct SplatGrad {
@@ -37,8 +27,9 @@ struct SplatGrad {
   T opacity;
 };
 
-// splat_alpha that also returns exp(power) (0 with α), so a backward loop that needs both
-// evaluates the exponential once (v_splat_alpha_given).
+// α of a Gaussian at a pixel, or 0 when it is skipped (α < 1/255, or a positive power from a
+// numerically indefinite conic), with gauss = exp(power) (0 with a positive power), so a
+// backward loop that needs both evaluates the exponential once (v_splat_alpha_given).
 template <class T>
 struct AlphaAndGauss {
   T alpha, gauss;
@@ -50,6 +41,12 @@ GS_HD inline AlphaAndGauss<T> splat_alpha_and_gauss(Sym2<T> conic, T opacity, T 
   const T gauss = exp_(power);
   const T alpha = min_(T(kAlphaMax), opacity * gauss);
   return {alpha < T(kBlendAlphaMin) ? T(0) : alpha, gauss};
+}
+
+// α alone (the forward's blend).
+template <class T>
+GS_HD inline T splat_alpha(Sym2<T> conic, T opacity, T dx, T dy) {
+  return splat_alpha_and_gauss(conic, opacity, dx, dy).alpha;
 }
 
 // From ∂L/∂α to ∂L/∂(mean2d, conic, opacity), given gauss = exp(power) at the pixel. No

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 #include "core/parallel_for.h"
 #include "scene/box_bound_impl.h"
@@ -16,14 +17,12 @@ void add_out_of_bound_gradient(const Device& device, size_t n, const float* mean
                                float* grads) {
   if (n == 0 || weight == 0) return;
   const float scale = float(weight / (3.0 * double(n)));
-  if (device.is_cuda()) {
+  if (runs_on_cuda<float>(device, "out-of-bound loss")) {
 #ifdef GSTRAIN_WITH_CUDA
     add_out_of_bound_gradient_cuda(device, n, means, tags, inv_box_size, instances, scale,
                                    grads);
-    return;
-#else
-    throw Error("out-of-bound loss on " + device.name() + ": gstrain was built without CUDA");
 #endif
+    return;
   }
   parallel_for(device, n,
                box_bound_impl::OutOfBoundKernel{means, tags, inv_box_size, instances, scale, grads});

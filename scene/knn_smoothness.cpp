@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 #include "core/parallel_for.h"
 #include "scene/knn_smoothness_impl.h"
@@ -62,14 +63,12 @@ void add_smoothness_gradient(const Device& device, size_t n, const int32_t* offs
                              const int32_t* indices, const float* values, int stride, int dims,
                              double scale, float* grads, int grad_stride) {
   if (n == 0) return;
-  if (device.is_cuda()) {
+  if (runs_on_cuda<float>(device, "kNN smoothness")) {
 #ifdef GSTRAIN_WITH_CUDA
     add_smoothness_gradient_cuda(device, n, offsets, indices, values, stride, dims, float(scale),
                                  grads, grad_stride);
-    return;
-#else
-    throw Error("kNN smoothness on " + device.name() + ": gstrain was built without CUDA");
 #endif
+    return;
   }
   parallel_for(device, n,
                smooth_impl::SmoothnessKernel{offsets, indices, values, stride, dims, float(scale),

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/backend_dispatch.h"
 #include "core/errors.h"
 #include "core/parallel_for.h"
 #include "scene/sharp_shape_impl.h"
@@ -14,13 +15,11 @@ void add_sharp_shape_gradient(const Device& device, size_t n, const float* log_s
                               double limit, double weight, float* grads) {
   if (n == 0 || weight == 0) return;
   const float scale = float(weight / double(n));
-  if (device.is_cuda()) {
+  if (runs_on_cuda<float>(device, "sharp-shape regulariser")) {
 #ifdef GSTRAIN_WITH_CUDA
     add_sharp_shape_gradient_cuda(device, n, log_scales, float(limit), scale, grads);
-    return;
-#else
-    throw Error("sharp-shape regulariser on " + device.name() + ": gstrain was built without CUDA");
 #endif
+    return;
   }
   parallel_for(device, n,
                sharp_shape_impl::SharpShapeKernel{log_scales, float(limit), scale, grads});
@@ -30,13 +29,11 @@ void add_max_scale_square_gradient(const Device& device, size_t n, const float* 
                                    double weight, float* grads) {
   if (n == 0 || weight == 0) return;
   const float scale = float(weight / double(n));
-  if (device.is_cuda()) {
+  if (runs_on_cuda<float>(device, "scale regulariser")) {
 #ifdef GSTRAIN_WITH_CUDA
     add_max_scale_square_gradient_cuda(device, n, log_scales, scale, grads);
-    return;
-#else
-    throw Error("scale regulariser on " + device.name() + ": gstrain was built without CUDA");
 #endif
+    return;
   }
   parallel_for(device, n, sharp_shape_impl::MaxScaleSquareKernel{log_scales, scale, grads});
 }

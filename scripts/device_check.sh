@@ -20,6 +20,16 @@ D=$PWD/.device_carry; ROOT=$(cat "$D/ROOT"); B=$ROOT/build-h200
 MODE=${MODE:-static}; RESULTS=${RESULTS:-/tmp/results}; STEPS=${STEPS:-}
 ALLOC=${ALLOC:-}  # memory.allocator for the trainings (empty: the preset's, cuda_malloc)
 T0=$(date +%s); step() { echo; echo "=== [t=$(( $(date +%s) - T0 ))s] $*"; }
+# The render benchmark (bench.ply from the carry, orbit camera 1280x720) with each allocator;
+# the JSON of each into DIR/bench_<allocator>.json, the main figures printed.
+render_bench() {
+  [ -f "$D/bench.ply" ] || { echo "no bench.ply in the carry: skipped"; return; }
+  for a in cuda_malloc stream_pool; do
+    timeout -k 5 40 "$B/bin/bench_render" --ply "$D/bench.ply" --width 1280 --height 720 \
+      --device cuda --repeats 50 --allocator $a > "$1/bench_$a.json" 2>&1
+    grep -E '"(allocator|gaussians|instances|forward_ms_median|backward_ms_median|total_ms_median|peak_bytes)"' "$1/bench_$a.json"
+  done
+}
 step "setup ($MODE)"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 mkdir -p "$ROOT" && tar -xJf "$D/src.tar.xz" -C "$ROOT"
@@ -72,13 +82,7 @@ if [ "$MODE" = all ]; then
   timeout -k 10 100 compute-sanitizer --tool memcheck --print-limit 10 "$B/tests/gstrain_tests" \
     "[cuda]~[train]" > $RUNS/memcheck.log 2>&1; tail -4 $RUNS/memcheck.log
   step "render benchmark: cudaMalloc against the stream-ordered pool (shared GPU: indicative)"
-  [ -f "$D/bench.ply" ] || echo "no bench.ply in the carry: skipped"
-  for a in cuda_malloc stream_pool; do
-    [ -f "$D/bench.ply" ] || break
-    timeout -k 5 40 "$B/bin/bench_render" --ply "$D/bench.ply" --width 1280 --height 720 \
-      --device cuda --repeats 50 --allocator $a > $RUNS/bench_$a.json 2>&1
-    grep -E '"(allocator|gaussians|total_ms_median)"' $RUNS/bench_$a.json
-  done
+  render_bench $RUNS
   step "waiting for the trainings"
   wait "${TPIDS[@]}"; kill $SMI $SMI_APPS $SAVER
   echo "device-wide nvidia-smi peak: $(sort -t, -k2 -n $RUNS/smi.csv | tail -1)"
@@ -98,11 +102,7 @@ if [ "$MODE" = static ]; then
   timeout 120 compute-sanitizer --tool memcheck --print-limit 10 "$B/tests/gstrain_tests" \
     "[cuda]~[train]" 2>&1 | tail -8
   step "render benchmark: cudaMalloc against the stream-ordered pool (memory.allocator)"
-  for a in cuda_malloc stream_pool; do
-    [ -f "$D/bench.ply" ] || { echo "no bench.ply in the carry: skipped"; break; }
-    timeout 60 "$B/bin/bench_render" --ply "$D/bench.ply" --width 1280 --height 720 \
-      --device cuda --repeats 50 --allocator $a 2>&1 | grep -E '"(allocator|gaussians|instances|forward_ms_median|backward_ms_median|total_ms_median|peak_bytes)"'
-  done
+  render_bench /tmp
   data=$D/lego; preset=static_24gb; extra="--set data.background=white --set data.test_every=8"
   limit=${LIMIT:-300}
 elif [ "$MODE" = street ]; then
